@@ -1,0 +1,29 @@
+import type { Server } from 'node:http';
+import type { INestApplication } from '@nestjs/common';
+
+const DRAIN_TIMEOUT_MS = 15_000;
+
+/**
+ * SIGTERM/SIGINT: stop accepting connections and let in-flight requests finish first, then close
+ * the app (pools, Redis, jobs). Nest's own hooks would close the database while requests still run.
+ */
+export function installGracefulShutdown(app: INestApplication): void {
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    const server = app.getHttpServer() as Server;
+    const force = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);
+    force.unref();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+    clearTimeout(force);
+    await app.close();
+    process.stderr.write(`Shut down cleanly after ${signal}\n`);
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}

@@ -1,0 +1,28 @@
+import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+
+export type Role = 'admin' | 'user' | 'guest';
+export const ROLES: readonly Role[] = ['admin', 'user', 'guest'];
+
+/** What the global JWT guard attaches to the request once a token passed every check. */
+export interface AuthContext {
+  userId: string;
+  sessionId: string;
+  /** the user's live role (not the token's claim) */
+  role: Role;
+  jti: string;
+}
+
+export const IS_PUBLIC_KEY = 'auth:public';
+export const ROLES_KEY = 'auth:roles';
+
+/** Opt a route out of the global JWT guard. */
+export const Public = () => SetMetadata(IS_PUBLIC_KEY, true);
+
+/** Require one of these live roles (checked by RolesGuard after authentication). */
+export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
+
+/** The authenticated caller (`AuthContext`), or one of its fields. */
+export const CurrentUser = createParamDecorator((field: keyof AuthContext | undefined, ctx: ExecutionContext) => {
+  const user = ctx.switchToHttp().getRequest<{ user?: AuthContext }>().user;
+  return field ? user?.[field] : user;
+});

@@ -1,0 +1,23 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import type { Request } from 'express';
+
+export interface ClientInfo {
+  /** client address as Express derives it under `TRUST_PROXY` */
+  ip: string | null;
+  userAgent: string | null;
+  requestId?: string;
+}
+
+export function clientInfoOf(req: Request): ClientInfo {
+  const ua = req.headers['user-agent'];
+  return {
+    ip: req.ip ?? req.socket?.remoteAddress ?? null,
+    userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null,
+    requestId: req.id === undefined ? undefined : String(req.id),
+  };
+}
+
+/** IP (honouring TRUST_PROXY) and user agent of the caller. */
+export const Client = createParamDecorator((_: unknown, ctx: ExecutionContext) =>
+  clientInfoOf(ctx.switchToHttp().getRequest()),
+);

@@ -1,0 +1,55 @@
+import { Injectable } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import type { EntityManager } from 'typeorm';
+
+/** The audit event names of API.md (the minimum set) plus the failures worth keeping. */
+export const AUDIT_EVENTS = [
+  'user.registered',
+  'auth.login',
+  'auth.account_locked',
+  'auth.logout',
+  'auth.refresh_reused',
+  'session.revoked',
+  'email.verification_sent',
+  'email.verified',
+  'password.reset_requested',
+  'password.reset_completed',
+  'password.changed',
+  'oauth.login',
+  'oauth.linked',
+  'oauth.unlinked',
+  'admin.user_updated',
+  'admin.session_revoked',
+  'user.profile_updated',
+] as const;
+export type DomainEventName = (typeof AUDIT_EVENTS)[number];
+
+export interface DomainEvent {
+  name: DomainEventName;
+  outcome: 'success' | 'failure';
+  actorId?: string | null;
+  targetUserId?: string | null;
+  sessionId?: string | null;
+  ip?: string | null;
+  userAgent?: string | null;
+  /** never passwords or tokens */
+  metadata?: Record<string, unknown>;
+  /**
+   * Set when the event is emitted inside the transaction of the change it describes: listeners
+   * that persist write through it, so the event commits (or rolls back) with the change.
+   */
+  manager?: EntityManager;
+}
+
+/**
+ * Emits typed domain events and waits for the listeners: a listener that fails inside a
+ * transaction fails the change, so an accepted change never loses its audit record.
+ */
+@Injectable()
+export class DomainEvents {
+  constructor(private readonly emitter: EventEmitter2) {}
+
+  async emit(event: DomainEvent): Promise<void> {
+    await this.emitter.emitAsync(event.name, event);
+  }
+}

@@ -1,0 +1,61 @@
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Module, RequestMethod } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import type { Options } from 'pino-http';
+import { APP_CONFIG, AppConfig } from '@app/config';
+
+/** Query parameters that may carry secrets; their values never reach a log line. */
+const SECRET_PARAMS = /([?&](?:token|code|state|refresh_token|access_token|password)=)[^&]*/gi;
+
+export function redactUrl(url: string | undefined): string | undefined {
+  return url?.replace(SECRET_PARAMS, '$1[REDACTED]');
+}
+
+type Req = IncomingMessage & { originalUrl?: string; route?: { path?: string } };
+
+/**
+ * pino-http options: one JSON line per request with request id, method, route, status and
+ * duration. Headers and bodies are not serialized at all, so authorization headers, cookies,
+ * passwords and tokens cannot leak; secret-bearing query parameters are masked.
+ */
+export function httpLoggerOptions(config: AppConfig): Options {
+  return {
+    level: config.app.logLevel,
+    genReqId: (req: IncomingMessage) => req.id ?? 'unknown',
+    quietReqLogger: true,
+    customAttributeKeys: { reqId: 'request_id', responseTime: 'duration_ms' },
+    customSuccessObject: (req: IncomingMessage, res: ServerResponse, base: object) => ({
+      ...base,
+      route: (req as Req).route?.path ?? null,
+    }),
+    serializers: {
+      req: (req: { method?: string; url?: string; raw?: Req }) => ({
+        method: req.method,
+        url: redactUrl(req.raw?.originalUrl ?? req.url),
+      }),
+      res: (res: { statusCode?: number }) => ({ status: res.statusCode }),
+      err: (err: Error) => ({ type: err.name, message: err.message }),
+    },
+    customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
+      err || res.statusCode >= 500 ? 'error' : 'info',
+  };
+}
+
+/**
+ * The app logger (nestjs-pino). The pino-http middleware itself is installed first thing in the
+ * Express stack by `createApp` (so 404s and body-parser rejections are logged too); this module
+ * reuses it for request-scoped context.
+ */
+@Module({
+  imports: [
+    LoggerModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        pinoHttp: httpLoggerOptions(config),
+        useExisting: true,
+        forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
+      }),
+    }),
+  ],
+})
+export class LoggingModule {}

@@ -1,0 +1,80 @@
+/** The typed configuration, one namespace per bounded context. Built once by `loadConfig`. */
+export type NodeEnv = 'development' | 'production' | 'test';
+export type TrustProxy = false | number | string[];
+
+export interface AppConfig {
+  app: {
+    nodeEnv: NodeEnv;
+    port: number;
+    version: string;
+    logLevel: string;
+    publicUrl: string;
+    frontendUrl: string;
+    corsOrigins: string[];
+    trustProxy: TrustProxy;
+    /** true when DATABASE_URL is absent: PGlite + in-process store + log mail. */
+    embedded: boolean;
+  };
+  database: {
+    url?: string;
+    dataDir: string;
+    migrationsRun: boolean;
+    poolSize: number;
+  };
+  redis: {
+    url?: string;
+    keyPrefix: string;
+  };
+  auth: {
+    jwtSecret: string;
+    accessTtl: number;
+    refreshTtl: number;
+    refreshGrace: number;
+    issuer: string;
+    audience: string;
+    requireEmailVerification: boolean;
+    lockoutThreshold: number;
+    lockoutDuration: number;
+    argon2: { memoryCost: number; timeCost: number; parallelism: number };
+    passwordPolicy: {
+      minLength: number;
+      maxLength: number;
+      requireUppercase: boolean;
+      requireLowercase: boolean;
+      requireDigit: boolean;
+      requireSymbol: boolean;
+    };
+    bootstrapAdmin: { email?: string; password?: string };
+  };
+  throttle: {
+    ttlMs: number;
+    limit: number;
+    loginLimit: number;
+    registerLimit: number;
+    refreshLimit: number;
+    emailLimit: number;
+  };
+  email: {
+    resendApiKey?: string;
+    resendBaseUrl?: string;
+    from: string;
+    verificationTtl: number;
+    passwordResetTtl: number;
+    maxAttempts: number;
+    deliveryInApi: boolean;
+  };
+  health: { token?: string };
+  oauth: {
+    google: OAuthProviderConfig & { userInfoUrl: string };
+    github: OAuthProviderConfig & { userUrl: string; emailsUrl: string };
+  };
+}
+
+export interface OAuthProviderConfig {
+  clientId?: string;
+  clientSecret?: string;
+  authorizationUrl: string;
+  tokenUrl: string;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

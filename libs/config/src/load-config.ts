@@ -1,0 +1,198 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { plainToInstance } from 'class-transformer';
+import { validateSync, ValidationError } from 'class-validator';
+import { AppConfig, NodeEnv, TrustProxy } from './app-config';
+import { EnvironmentVariables } from './environment';
+
+/** The placeholder shipped in `.env.example`; production refuses to run with it. */
+export const JWT_SECRET_PLACEHOLDER = 'replace-me-with-at-least-32-random-bytes-openssl-rand-base64-48';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Validates the environment and builds the typed configuration. Throws a `ConfigError` whose
+ * message is one line naming the offending variable.
+ */
+export function loadConfig(rawEnv: Env = process.env): AppConfig {
+  const env = plainToInstance(EnvironmentVariables, pick(rawEnv), { enableImplicitConversion: false });
+  const errors = validateSync(env, { skipMissingProperties: false, forbidUnknownValues: false });
+  if (errors.length > 0) throw new ConfigError(`Invalid configuration: ${describe(errors[0])}`);
+
+  const nodeEnv = (env.NODE_ENV ?? 'development') as NodeEnv;
+  const production = nodeEnv === 'production';
+  const dataDir = resolve(env.DATA_DIR ?? './.data');
+  const embedded = !env.DATABASE_URL;
+
+  if (production) {
+    if (!env.JWT_SECRET) fail('JWT_SECRET is required in production (at least 32 random bytes)');
+    if (env.JWT_SECRET === JWT_SECRET_PLACEHOLDER || /replace-me|change-?me/i.test(env.JWT_SECRET!))
+      fail('JWT_SECRET is still the example placeholder; generate one with `openssl rand -base64 48`');
+    if (!env.DATABASE_URL) fail('DATABASE_URL is required in production (embedded PostgreSQL is for development only)');
+    if (!env.REDIS_URL) fail('REDIS_URL is required in production (the in-process store is for development only)');
+  }
+  if (env.JWT_SECRET && Buffer.byteLength(env.JWT_SECRET) < 32) fail('JWT_SECRET must be at least 32 bytes');
+  if (!embedded && !env.REDIS_URL && nodeEnv !== 'test')
+    fail('REDIS_URL is required when DATABASE_URL is set (the in-process store only serves the embedded mode)');
+  if (Boolean(env.BOOTSTRAP_ADMIN_EMAIL) !== Boolean(env.BOOTSTRAP_ADMIN_PASSWORD))
+    fail('BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD must be set together');
+
+  const port = env.PORT ?? 3000;
+  const publicUrl = stripSlash(env.PUBLIC_URL ?? `http://localhost:${port}`);
+  const frontendUrl = stripSlash(env.FRONTEND_URL ?? 'http://localhost:5173');
+  const passwordMin = env.PASSWORD_MIN_LENGTH ?? 8;
+  const passwordMax = env.PASSWORD_MAX_LENGTH ?? 128;
+  if (passwordMax < passwordMin) fail('PASSWORD_MAX_LENGTH must not be less than PASSWORD_MIN_LENGTH');
+
+  return {
+    app: {
+      nodeEnv,
+      port,
+      version: readVersion(),
+      logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+      publicUrl,
+      frontendUrl,
+      corsOrigins: parseOrigins(env.CORS_ORIGINS),
+      trustProxy: parseTrustProxy(env.TRUST_PROXY),
+      embedded,
+    },
+    database: {
+      url: env.DATABASE_URL,
+      dataDir,
+      migrationsRun: env.DB_MIGRATIONS_RUN ?? true,
+      poolSize: env.DB_POOL_SIZE ?? 10,
+    },
+    redis: { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX ?? 'idp:' },
+    auth: {
+      jwtSecret: env.JWT_SECRET ?? devSecret(dataDir),
+      accessTtl: env.JWT_ACCESS_TTL ?? 1800,
+      refreshTtl: env.JWT_REFRESH_TTL ?? 7 * 24 * 3600,
+      refreshGrace: env.JWT_REFRESH_GRACE ?? 10,
+      issuer: env.JWT_ISSUER ?? publicUrl,
+      audience: env.JWT_AUDIENCE ?? 'identity-api',
+      requireEmailVerification: env.REQUIRE_EMAIL_VERIFICATION ?? false,
+      lockoutThreshold: env.LOCKOUT_THRESHOLD ?? 5,
+      lockoutDuration: env.LOCKOUT_DURATION ?? 1800,
+      argon2: {
+        memoryCost: env.ARGON2_MEMORY_KIB ?? 19456,
+        timeCost: env.ARGON2_TIME_COST ?? 2,
+        parallelism: env.ARGON2_PARALLELISM ?? 1,
+      },
+      passwordPolicy: {
+        minLength: passwordMin,
+        maxLength: passwordMax,
+        requireUppercase: env.PASSWORD_REQUIRE_UPPERCASE ?? true,
+        requireLowercase: env.PASSWORD_REQUIRE_LOWERCASE ?? true,
+        requireDigit: env.PASSWORD_REQUIRE_DIGIT ?? true,
+        requireSymbol: env.PASSWORD_REQUIRE_SYMBOL ?? true,
+      },
+      bootstrapAdmin: { email: env.BOOTSTRAP_ADMIN_EMAIL, password: env.BOOTSTRAP_ADMIN_PASSWORD },
+    },
+    throttle: {
+      ttlMs: (env.THROTTLE_TTL ?? 60) * 1000,
+      limit: env.THROTTLE_LIMIT ?? 300,
+      loginLimit: env.THROTTLE_LOGIN_LIMIT ?? 30,
+      registerLimit: env.THROTTLE_REGISTER_LIMIT ?? 30,
+      refreshLimit: env.THROTTLE_REFRESH_LIMIT ?? 120,
+      emailLimit: env.THROTTLE_EMAIL_LIMIT ?? 10,
+    },
+    email: {
+      resendApiKey: env.RESEND_API_KEY,
+      resendBaseUrl: env.RESEND_BASE_URL ? stripSlash(env.RESEND_BASE_URL) : undefined,
+      from: env.EMAIL_FROM ?? 'Identity <no-reply@localhost>',
+      verificationTtl: env.EMAIL_VERIFICATION_TTL ?? 24 * 3600,
+      passwordResetTtl: env.PASSWORD_RESET_TTL ?? 3600,
+      maxAttempts: env.EMAIL_MAX_ATTEMPTS ?? 8,
+      deliveryInApi: env.EMAIL_DELIVERY_IN_API ?? true,
+    },
+    health: { token: env.HEALTH_TOKEN },
+    oauth: {
+      google: {
+        clientId: env.GOOGLE_CLIENT_ID,
+        clientSecret: env.GOOGLE_CLIENT_SECRET,
+        authorizationUrl: env.GOOGLE_AUTHORIZATION_URL ?? 'https://accounts.google.com/o/oauth2/v2/auth',
+        tokenUrl: env.GOOGLE_TOKEN_URL ?? 'https://oauth2.googleapis.com/token',
+        userInfoUrl: env.GOOGLE_USERINFO_URL ?? 'https://openidconnect.googleapis.com/v1/userinfo',
+      },
+      github: {
+        clientId: env.GITHUB_CLIENT_ID,
+        clientSecret: env.GITHUB_CLIENT_SECRET,
+        authorizationUrl: env.GITHUB_AUTHORIZATION_URL ?? 'https://github.com/login/oauth/authorize',
+        tokenUrl: env.GITHUB_TOKEN_URL ?? 'https://github.com/login/oauth/access_token',
+        userUrl: env.GITHUB_USER_URL ?? 'https://api.github.com/user',
+        emailsUrl: env.GITHUB_EMAILS_URL ?? 'https://api.github.com/user/emails',
+      },
+    },
+  };
+}
+
+/** `TRUST_PROXY`: `false` (default), a hop count, or a comma list of addresses/CIDRs/Express names. */
+export function parseTrustProxy(value: string | undefined): TrustProxy {
+  const v = (value ?? '').trim();
+  if (v === '' || v.toLowerCase() === 'false' || v === '0') return false;
+  if (/^\d+$/.test(v)) return Number(v);
+  if (v.toLowerCase() === 'true')
+    fail('TRUST_PROXY=true would let any client choose its own address; give a hop count or the proxy addresses');
+  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const ok = /^(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)$/;
+  const bad = list.find((entry) => !ok.test(entry));
+  if (bad) fail(`TRUST_PROXY has an entry that is neither an address, a CIDR nor a hop count: "${bad}"`);
+  return list;
+}
+
+function parseOrigins(value: string | undefined): string[] {
+  const list = (value ?? '').split(',').map((s) => stripSlash(s.trim())).filter(Boolean);
+  const bad = list.find((o) => !/^https?:\/\/[^/\s]+$/.test(o));
+  if (bad) fail(`CORS_ORIGINS has an entry that is not an origin (scheme://host[:port]): "${bad}"`);
+  return list;
+}
+
+/** Outside production a missing JWT_SECRET is generated once and kept in DATA_DIR. */
+function devSecret(dataDir: string): string {
+  const file = join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = randomBytes(48).toString('base64url');
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+function readVersion(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 8; i++) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'identity-backend') return pkg.version ?? '0.0.0';
+    }
+    dir = dirname(dir);
+  }
+  return process.env.npm_package_version ?? '0.0.0';
+}
+
+function pick(env: Env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+function describe(error: ValidationError): string {
+  const message = Object.values(error.constraints ?? {})[0] ?? 'is invalid';
+  return message.startsWith(error.property) ? message : `${error.property} ${message}`;
+}
+
+function stripSlash(s: string): string {
+  return s.replace(/\/+$/, '');
+}
+
+function fail(message: string): never {
+  throw new ConfigError(`Invalid configuration: ${message}`);
+}

@@ -1,0 +1,76 @@
+import { Logger } from '@nestjs/common';
+import Redis, { RedisOptions } from 'ioredis';
+import { KeyValueStore, SetEntry } from './key-value-store';
+
+/**
+ * Options that make Redis failures cheap: no offline queue (a command fails at once while the
+ * connection is down instead of piling up), short timeouts, endless capped reconnects.
+ */
+export function redisOptions(keyPrefix: string): RedisOptions {
+  return {
+    keyPrefix,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    commandTimeout: 1000,
+    enableReadyCheck: true,
+    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
+  };
+}
+
+export class RedisKeyValueStore extends KeyValueStore {
+  readonly mode = 'redis' as const;
+  private readonly logger = new Logger('Redis');
+  private down = false;
+
+  constructor(readonly client: Redis) {
+    super();
+    client.on('error', (err: Error) => {
+      if (!this.down) this.logger.warn(`Redis unavailable: ${err.message}`);
+      this.down = true;
+    });
+    client.on('ready', () => {
+      if (this.down) this.logger.log('Redis connection restored');
+      this.down = false;
+    });
+    client.on('end', () => (this.down = true));
+  }
+
+  static connect(url: string, keyPrefix: string): RedisKeyValueStore {
+    return new RedisKeyValueStore(new Redis(url, redisOptions(keyPrefix)));
+  }
+
+  isReady(): boolean {
+    return this.client.status === 'ready';
+  }
+  async ping(): Promise<number> {
+    const started = performance.now();
+    await this.client.ping();
+    return performance.now() - started;
+  }
+  async mget(keys: string[]): Promise<(string | null)[]> {
+    return keys.length ? this.client.mget(keys) : [];
+  }
+  async set(key: string, value: string, ttlMs: number, opts: { nx?: boolean } = {}): Promise<boolean> {
+    const ms = Math.max(1, Math.ceil(ttlMs));
+    const result = opts.nx ? await this.client.set(key, value, 'PX', ms, 'NX') : await this.client.set(key, value, 'PX', ms);
+    return result === 'OK';
+  }
+  async setMany(entries: SetEntry[]): Promise<void> {
+    if (!entries.length) return;
+    const pipeline = this.client.pipeline();
+    for (const e of entries) pipeline.set(e.key, e.value, 'PX', Math.max(1, Math.ceil(e.ttlMs)));
+    const results = await pipeline.exec();
+    const failed = results?.find(([err]) => err);
+    if (failed) throw failed[0];
+  }
+  async del(keys: string[]): Promise<void> {
+    if (keys.length) await this.client.del(...keys);
+  }
+  async take(key: string): Promise<string | null> {
+    return this.client.getdel(key);
+  }
+  async close(): Promise<void> {
+    await this.client.quit().catch(() => this.client.disconnect());
+  }
+}

@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import Redis from 'ioredis';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { AppConfig, loadConfig } from '@app/config';
+import { createApp } from '../../apps/api/src/bootstrap';
+import { createTestDatabase, TestDatabase } from './database';
+import { baseTestEnv, TEST_REDIS_URL } from './env';
+
+export interface TestApp {
+  app: NestExpressApplication;
+  config: AppConfig;
+  db: TestDatabase;
+  dataSource: DataSource;
+  keyPrefix: string;
+  /** supertest against this app's HTTP server */
+  http: () => ReturnType<typeof request>;
+  /** raw SQL against the suite's database */
+  sql: <T = Record<string, unknown>>(query: string, params?: unknown[]) => Promise<T[]>;
+  close: () => Promise<void>;
+}
+
+export interface TestAppOptions {
+  /** share a database with another app of the same suite (several nodes) */
+  db?: TestDatabase;
+  /** share the Redis key prefix too */
+  keyPrefix?: string;
+}
+
+/**
+ * Boots the real application (createApp, the same as production) on a fresh database of the
+ * machine's PostgreSQL and its own Redis key prefix. Only what is outside our control is faked.
+ */
+export async function startTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
+  const db = options.db ?? (await createTestDatabase());
+  const keyPrefix = options.keyPrefix ?? `t:${randomBytes(5).toString('hex')}:`;
+  const config = loadConfig({
+    ...baseTestEnv(),
+    DATABASE_URL: db.url,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: keyPrefix,
+    ...env,
+  });
+  const app = await createApp(config);
+  await app.init();
+  const dataSource = app.get(DataSource);
+  const server = app.getHttpServer();
+  return {
+    app,
+    config,
+    db,
+    dataSource,
+    keyPrefix,
+    http: () => request(server),
+    sql: (query, params) => dataSource.query(query, params),
+    close: async () => {
+      await app.close();
+      if (!options.keyPrefix) await deleteRedisPrefix(keyPrefix);
+      if (!options.db) await db.drop();
+    },
+  };
+}
+
+async function deleteRedisPrefix(prefix: string): Promise<void> {
+  const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    await redis.quit();
+  }
+}

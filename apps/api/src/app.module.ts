@@ -5,6 +5,11 @@ import { CommonModule, LoggingModule } from '@app/common';
 import { DatabaseModule } from '@app/database';
 import { RedisModule } from '@app/redis';
 import { HealthModule } from '@app/health';
+import { AdminModule } from '@app/admin';
+import { AuditModule } from '@app/audit';
+import { AuthModule } from '@app/auth';
+import { SessionsModule } from '@app/sessions';
+import { UsersModule } from '@app/users';
 
 /** Composes the libs; nothing else lives here. */
 @Module({})
@@ -19,6 +24,11 @@ export class AppModule {
         EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
         DatabaseModule,
         RedisModule,
+        AuditModule,
+        UsersModule,
+        SessionsModule,
+        AuthModule,
+        AdminModule,
         HealthModule,
       ],
     };

@@ -22,7 +22,7 @@ export function dataSourceOptions(db: DatabaseSettings): DataSourceOptions {
     synchronize: false,
     uuidExtension: 'pgcrypto' as const,
     installExtensions: false,
-    logging: ['error' as const],
+    logging: false,
   };
   if (!db.url) {
     return { ...common, driver: embeddedPostgresDriver(join(db.dataDir, 'pg')) } as DataSourceOptions;

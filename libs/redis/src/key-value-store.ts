@@ -20,6 +20,8 @@ export abstract class KeyValueStore {
   abstract mget(keys: string[]): Promise<(string | null)[]>;
   /** SET with expiry; with `nx` only when absent. Resolves whether it was written. */
   abstract set(key: string, value: string, ttlMs: number, opts?: { nx?: boolean }): Promise<boolean>;
+  /** SET with expiry unless the current value equals `unless` (atomic). Resolves whether it was written. */
+  abstract setUnless(key: string, value: string, ttlMs: number, unless: string): Promise<boolean>;
   /** Several SETs in one round trip (pipeline). */
   abstract setMany(entries: SetEntry[]): Promise<void>;
   abstract del(keys: string[]): Promise<void>;

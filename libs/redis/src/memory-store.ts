@@ -26,6 +26,10 @@ export class MemoryKeyValueStore extends KeyValueStore {
     this.map.set(key, { value, expiresAt: this.now() + ttlMs });
     return true;
   }
+  async setUnless(key: string, value: string, ttlMs: number, unless: string): Promise<boolean> {
+    if (this.read(key) === unless) return false;
+    return this.set(key, value, ttlMs);
+  }
   async setMany(entries: SetEntry[]): Promise<void> {
     for (const e of entries) await this.set(e.key, e.value, e.ttlMs);
   }

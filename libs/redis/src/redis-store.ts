@@ -18,6 +18,10 @@ export function redisOptions(keyPrefix: string): RedisOptions {
   };
 }
 
+const SET_UNLESS = `if redis.call('GET', KEYS[1]) == ARGV[3] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
+
 export class RedisKeyValueStore extends KeyValueStore {
   readonly mode = 'redis' as const;
   private readonly logger = new Logger('Redis');
@@ -55,6 +59,10 @@ export class RedisKeyValueStore extends KeyValueStore {
     const ms = Math.max(1, Math.ceil(ttlMs));
     const result = opts.nx ? await this.client.set(key, value, 'PX', ms, 'NX') : await this.client.set(key, value, 'PX', ms);
     return result === 'OK';
+  }
+  async setUnless(key: string, value: string, ttlMs: number, unless: string): Promise<boolean> {
+    const written = await this.client.eval(SET_UNLESS, 1, key, value, String(Math.max(1, Math.ceil(ttlMs))), unless);
+    return written === 1;
   }
   async setMany(entries: SetEntry[]): Promise<void> {
     if (!entries.length) return;

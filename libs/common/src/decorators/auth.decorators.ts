@@ -15,8 +15,16 @@ export interface AuthContext {
 export const IS_PUBLIC_KEY = 'auth:public';
 export const ROLES_KEY = 'auth:roles';
 
+export const OPTIONAL_AUTH_KEY = 'auth:optional';
+
 /** Opt a route out of the global JWT guard. */
 export const Public = () => SetMetadata(IS_PUBLIC_KEY, true);
+
+/**
+ * A bearer token is checked when present (and must then be valid), but may be absent: the
+ * handler sees `user` undefined (cookie-mode logout).
+ */
+export const OptionalAuth = () => SetMetadata(OPTIONAL_AUTH_KEY, true);
 
 /** Require one of these live roles (checked by RolesGuard after authentication). */
 export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);

@@ -1,0 +1,82 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiConflictResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { type AuthContext, Client, type ClientInfo, CurrentUser, Roles, toPage } from '@app/common';
+import { AdminAuditQueryDto, AuditPageDto, AuditService } from '@app/audit';
+import { AdminSessionDto, AdminSessionPageDto, AdminSessionQueryDto, SessionIdParam, SessionsService } from '@app/sessions';
+import { UserDto } from '@app/users';
+import { AdminService } from './admin.service';
+import { AdminUserQueryDto, UpdateUserDto, UserIdParam, UserPageDto } from './dto/admin.dto';
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@ApiForbiddenResponse({ description: 'forbidden: the caller is not an admin' })
+@Roles('admin')
+@Controller('admin')
+export class AdminController {
+  constructor(
+    private readonly admin: AdminService,
+    private readonly sessions: SessionsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  @Get('users')
+  @ApiOperation({ summary: 'Users, newest first; q matches email or name (case-insensitive)' })
+  @ApiOkResponse({ type: UserPageDto })
+  async users(@Query() q: AdminUserQueryDto): Promise<UserPageDto> {
+    const rows = await this.admin.listUsers({ q: q.q, role: q.role, isActive: q.is_active, limit: q.limit, cursor: q.cursor });
+    return toPage(rows, q.limit, UserDto.from);
+  }
+
+  @Get('users/:id')
+  @ApiOkResponse({ type: UserDto })
+  async user(@Param() p: UserIdParam): Promise<UserDto> {
+    return UserDto.from(await this.admin.getUser(p.id));
+  }
+
+  @Patch('users/:id')
+  @ApiOperation({ summary: 'Change role / active status, or unlock; disabling revokes all the user\'s sessions at once' })
+  @ApiOkResponse({ type: UserDto })
+  @ApiConflictResponse({ description: 'self_modification (an admin cannot demote or disable itself), last_admin' })
+  async update(@CurrentUser() me: AuthContext, @Param() p: UserIdParam, @Body() dto: UpdateUserDto, @Client() client: ClientInfo): Promise<UserDto> {
+    return UserDto.from(await this.admin.updateUser(me, p.id, dto, client));
+  }
+
+  @Delete('users/:id/sessions')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  async revokeUserSessions(@CurrentUser() me: AuthContext, @Param() p: UserIdParam, @Client() client: ClientInfo): Promise<void> {
+    await this.admin.revokeUserSessions(me, p.id, client);
+  }
+
+  @Get('sessions')
+  @ApiOperation({ summary: 'Sessions of all users, newest first' })
+  @ApiOkResponse({ type: AdminSessionPageDto })
+  async listSessions(@CurrentUser() me: AuthContext, @Query() q: AdminSessionQueryDto): Promise<AdminSessionPageDto> {
+    const rows = await this.sessions.list({ userId: q.user_id, active: q.active, limit: q.limit, cursor: q.cursor });
+    return toPage(rows, q.limit, (s) => AdminSessionDto.fromAdmin(s, me.sessionId));
+  }
+
+  @Delete('sessions/:id')
+  @HttpCode(204)
+  @ApiOperation({ summary: "Revoke a session; its access tokens stop working at once" })
+  @ApiNoContentResponse()
+  async revokeSession(@CurrentUser() me: AuthContext, @Param() p: SessionIdParam, @Client() client: ClientInfo): Promise<void> {
+    await this.sessions.revokeAny(p.id, { actorId: me.userId, sessionId: me.sessionId, ...client });
+  }
+
+  @Get('audit-logs')
+  @ApiOperation({ summary: 'The audit trail, newest first, with every filter' })
+  @ApiOkResponse({ type: AuditPageDto })
+  auditLogs(@Query() q: AdminAuditQueryDto): Promise<AuditPageDto> {
+    return this.audit.page({
+      event: q.event,
+      actorId: q.actor_id,
+      targetUserId: q.target_user_id,
+      outcome: q.outcome,
+      from: q.from ? new Date(q.from) : undefined,
+      to: q.to ? new Date(q.to) : undefined,
+      limit: q.limit,
+      cursor: q.cursor,
+    });
+  }
+}

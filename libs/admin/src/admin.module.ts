@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '@app/audit';
+import { AuthModule } from '@app/auth';
+import { SessionsModule } from '@app/sessions';
+import { UsersModule } from '@app/users';
+import { AdminController } from './admin.controller';
+import { AdminService } from './admin.service';
+
+/**
+ * The admin API. It composes users, sessions, auth (lockout) and audit: disabling a user must
+ * revoke sessions, which the users context cannot do without depending on sessions.
+ */
+@Module({
+  imports: [UsersModule, SessionsModule, AuthModule, AuditModule],
+  controllers: [AdminController],
+  providers: [AdminService],
+})
+export class AdminModule {}

@@ -1,0 +1,80 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { type AuthContext, type ClientInfo, decodeCursor, DomainEvents, ProblemException, type Role } from '@app/common';
+import { LockoutService } from '@app/auth';
+import { AccessStateService, SessionsService } from '@app/sessions';
+import { User, UsersRepository } from '@app/users';
+import { UpdateUserDto } from './dto/admin.dto';
+
+/**
+ * Administration of users: role and status changes (with their effect on sessions and on the
+ * access-state cache), unlock, and the admin listings. Guarded by @Roles('admin') at the edge.
+ */
+@Injectable()
+export class AdminService {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly users: UsersRepository,
+    private readonly sessions: SessionsService,
+    private readonly accessState: AccessStateService,
+    private readonly lockout: LockoutService,
+    private readonly events: DomainEvents,
+  ) {}
+
+  listUsers(f: { q?: string; role?: Role; isActive?: boolean; limit: number; cursor?: string }): Promise<User[]> {
+    return this.users.list({ ...f, cursor: f.cursor ? decodeCursor(f.cursor) : undefined });
+  }
+
+  async getUser(id: string): Promise<User> {
+    const user = await this.users.findById(id);
+    if (!user) throw ProblemException.notFound('User not found');
+    return user;
+  }
+
+  async updateUser(admin: AuthContext, id: string, dto: UpdateUserDto, client: ClientInfo): Promise<User> {
+    if (dto.role === undefined && dto.is_active === undefined && dto.unlock === undefined) {
+      throw ProblemException.validation([{ field: 'body', message: 'must contain role, is_active or unlock' }]);
+    }
+    const actor = { actorId: admin.userId, sessionId: admin.sessionId, ...client };
+    const result = await this.ds.transaction(async (manager) => {
+      const { user, activeAdminIds } = await this.users.lockForAdminChange(id, manager);
+      if (!user) throw ProblemException.notFound('User not found');
+      const demoting = dto.role !== undefined && dto.role !== 'admin' && user.role === 'admin';
+      const disabling = dto.is_active === false && user.isActive;
+      if (user.id === admin.userId && (demoting || disabling)) {
+        throw ProblemException.conflict('self_modification', 'An admin cannot demote or disable itself');
+      }
+      if ((demoting || disabling) && user.isActive && activeAdminIds.length <= 1 && activeAdminIds.includes(user.id)) {
+        throw ProblemException.conflict('last_admin', 'The last active admin cannot be demoted or disabled');
+      }
+      const changes: Record<string, { from: unknown; to: unknown }> = {};
+      if (dto.role !== undefined && dto.role !== user.role) changes.role = { from: user.role, to: dto.role };
+      if (dto.is_active !== undefined && dto.is_active !== user.isActive) changes.is_active = { from: user.isActive, to: dto.is_active };
+      await this.users.updateRoleAndStatus(id, { role: dto.role, isActive: dto.is_active }, manager);
+      const revoked = disabling ? await this.sessions.revokeAllForUser(id, 'user_disabled', actor, undefined, 'admin.session_revoked', manager) : [];
+      await this.events.emit({
+        name: 'admin.user_updated',
+        outcome: 'success',
+        actorId: admin.userId,
+        targetUserId: id,
+        sessionId: admin.sessionId,
+        ip: client.ip,
+        userAgent: client.userAgent,
+        metadata: { changes, unlock: dto.unlock === true, revoked_sessions: revoked.length },
+        manager,
+      });
+      return { user, revoked };
+    });
+    const updated = await this.getUser(id);
+    await this.accessState.userChanged(updated.id, updated.role, updated.isActive);
+    if (result.revoked.length) await this.sessions.afterRevocation(result.revoked, id, 'user_disabled', actor, 'admin.session_revoked');
+    if (dto.unlock) await this.lockout.clear(updated.email);
+    return updated;
+  }
+
+  async revokeUserSessions(admin: AuthContext, userId: string, client: ClientInfo): Promise<void> {
+    await this.getUser(userId);
+    await this.sessions.revokeAllForUser(userId, 'admin_revoked', { actorId: admin.userId, sessionId: admin.sessionId, ...client }, undefined, 'admin.session_revoked');
+  }
+}

@@ -1,0 +1,37 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { PageQueryDto, ROLES, type Role } from '@app/common';
+import { UserDto } from '@app/users';
+
+const toBool = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
+
+export class AdminUserQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ description: 'matches email or name, case-insensitive' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  q?: string;
+
+  @ApiPropertyOptional({ enum: ROLES }) @IsOptional() @IsIn(ROLES) role?: Role;
+
+  @ApiPropertyOptional() @IsOptional() @Transform(toBool) @IsBoolean() is_active?: boolean;
+}
+
+export class UpdateUserDto {
+  @ApiPropertyOptional({ enum: ROLES }) @IsOptional() @IsIn(ROLES) role?: Role;
+  @ApiPropertyOptional({ description: 'false disables the user and revokes all their sessions at once' })
+  @IsOptional()
+  @IsBoolean()
+  is_active?: boolean;
+  @ApiPropertyOptional({ description: 'true clears a sign-in lockout of this user' }) @IsOptional() @IsBoolean() unlock?: boolean;
+}
+
+export class UserIdParam {
+  @ApiProperty({ format: 'uuid' }) @IsUUID() id: string;
+}
+
+export class UserPageDto {
+  @ApiProperty({ type: [UserDto] }) items: UserDto[];
+  @ApiProperty({ type: String, nullable: true }) next_cursor: string | null;
+}

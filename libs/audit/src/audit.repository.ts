@@ -1,0 +1,63 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { Cursor, DomainEvent } from '@app/common';
+import { AuditEvent } from './audit-event.entity';
+
+export interface AuditFilter {
+  event?: string;
+  actorId?: string;
+  targetUserId?: string;
+  outcome?: 'success' | 'failure';
+  from?: Date;
+  to?: Date;
+  limit: number;
+  cursor?: Cursor;
+}
+
+const SECRET_KEYS = /pass(word)?|token|secret|hash|code|cookie|authorization/i;
+
+/** Drops anything that looks like a secret from metadata, at any depth. */
+export function scrubMetadata(value: unknown): Record<string, unknown> {
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) if (!SECRET_KEYS.test(k)) out[k] = walk(x);
+      return out;
+    }
+    return v;
+  };
+  return (walk(value ?? {}) as Record<string, unknown>) ?? {};
+}
+
+@Injectable()
+export class AuditRepository {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  async insert(e: DomainEvent, manager?: EntityManager): Promise<void> {
+    await (manager ?? this.ds.manager).getRepository(AuditEvent).insert({
+      event: e.name,
+      outcome: e.outcome,
+      actorId: e.actorId ?? null,
+      targetUserId: e.targetUserId ?? null,
+      sessionId: e.sessionId ?? null,
+      ip: e.ip ?? null,
+      userAgent: e.userAgent ? e.userAgent.slice(0, 512) : null,
+      metadata: scrubMetadata(e.metadata) as never,
+    });
+  }
+
+  /** Newest first on (created_at, id); every filter combination stays an index range scan. */
+  async list(f: AuditFilter): Promise<AuditEvent[]> {
+    const qb = this.ds.getRepository(AuditEvent).createQueryBuilder('a');
+    if (f.event) qb.andWhere('a.event = :event', { event: f.event });
+    if (f.actorId) qb.andWhere('a.actor_id = :actorId', { actorId: f.actorId });
+    if (f.targetUserId) qb.andWhere('a.target_user_id = :targetUserId', { targetUserId: f.targetUserId });
+    if (f.outcome) qb.andWhere('a.outcome = :outcome', { outcome: f.outcome });
+    if (f.from) qb.andWhere('a.created_at >= :from', { from: f.from });
+    if (f.to) qb.andWhere('a.created_at < :to', { to: f.to });
+    if (f.cursor) qb.andWhere('(a.created_at, a.id) < (:cAt, :cId)', { cAt: f.cursor.createdAt, cId: f.cursor.id });
+    return qb.orderBy('a.created_at', 'DESC').addOrderBy('a.id', 'DESC').limit(f.limit + 1).getMany();
+  }
+}

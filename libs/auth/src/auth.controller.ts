@@ -1,0 +1,152 @@
+import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { type AuthContext, Client, type ClientInfo, CurrentUser, OptionalAuth, ProblemException, Public } from '@app/common';
+import { UserDto } from '@app/users';
+import { AuthCookies } from './auth-cookies';
+import { AuthService, IssuedTokens } from './auth.service';
+import { ChangePasswordDto, LoginDto, RefreshDto, RegisterDto, TokenPairDto } from './dto/auth.dto';
+import { RateLimit } from './throttling/rate-limit.decorator';
+
+const COOKIE_MODE = {
+  name: 'X-Auth-Mode',
+  required: false,
+  description: '`cookie`: the refresh token is set as an HttpOnly cookie (plus a csrf_token cookie) and left out of the body',
+};
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly cookies: AuthCookies,
+  ) {}
+
+  @Public()
+  @RateLimit('register')
+  @Post('register')
+  @ApiOperation({ summary: 'Create an account (sends a verification email)' })
+  @ApiCreatedResponse({ type: UserDto })
+  @ApiConflictResponse({ description: 'email_taken' })
+  async register(@Body() dto: RegisterDto, @Client() client: ClientInfo): Promise<UserDto> {
+    return UserDto.from(await this.auth.register(dto, client));
+  }
+
+  @Public()
+  @RateLimit('login')
+  @Post('login')
+  @HttpCode(200)
+  @ApiHeader(COOKIE_MODE)
+  @ApiOperation({ summary: 'Sign in with email and password; creates a session' })
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiUnauthorizedResponse({ description: 'invalid_credentials (same body whether or not the email exists)' })
+  @ApiForbiddenResponse({ description: 'account_disabled, email_not_verified (only after a correct password)' })
+  @ApiTooManyRequestsResponse({ description: 'rate_limited (Retry-After); 423 account_locked (Retry-After)' })
+  async login(@Body() dto: LoginDto, @Client() client: ClientInfo, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenPairDto> {
+    return this.respond(await this.auth.login(dto, client), this.cookies.wantsCookies(req), res);
+  }
+
+  @Public()
+  @RateLimit('refresh')
+  @Post('refresh')
+  @HttpCode(200)
+  @ApiHeader(COOKIE_MODE)
+  @ApiHeader({ name: 'X-CSRF-Token', required: false, description: 'required when the refresh_token cookie is used' })
+  @ApiOperation({
+    summary: 'Rotate the refresh token (body, or the refresh_token cookie + X-CSRF-Token)',
+    description:
+      'Concurrent use of one token within JWT_REFRESH_GRACE seconds returns the same new refresh token; ' +
+      'any older token revokes the session (401 refresh_token_reused).',
+  })
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiUnauthorizedResponse({ description: 'invalid_refresh_token, refresh_token_reused' })
+  @ApiForbiddenResponse({ description: 'csrf_failed, account_disabled' })
+  async refresh(@Body() dto: RefreshDto, @Client() client: ClientInfo, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenPairDto> {
+    let token = dto.refresh_token;
+    const fromCookie = !token;
+    if (fromCookie) {
+      token = this.cookies.refreshTokenFrom(req);
+      if (!token) throw ProblemException.validation([{ field: 'refresh_token', message: 'is required (in the body or the refresh_token cookie)' }]);
+      this.cookies.assertCsrf(req);
+    }
+    return this.respond(await this.auth.refresh(token!, client), fromCookie || this.cookies.wantsCookies(req), res);
+  }
+
+  @OptionalAuth()
+  @Post('logout')
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: "Revoke the caller's session; its access token stops working at once",
+    description: 'Authenticated by the bearer token, or (cookie mode) by the refresh_token cookie + X-CSRF-Token, or a refresh_token in the body.',
+  })
+  @ApiBody({ type: RefreshDto, required: false })
+  @ApiNoContentResponse()
+  async logout(
+    @CurrentUser() me: AuthContext | undefined,
+    @Body() dto: RefreshDto,
+    @Client() client: ClientInfo,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<void> {
+    const cookieToken = this.cookies.refreshTokenFrom(req);
+    if (me) {
+      await this.auth.logout(me, client);
+    } else if (dto.refresh_token) {
+      await this.auth.logoutWithRefreshToken(dto.refresh_token, client);
+    } else if (cookieToken) {
+      this.cookies.assertCsrf(req);
+      await this.auth.logoutWithRefreshToken(cookieToken, client);
+    } else {
+      throw ProblemException.unauthorized('unauthorized', 'A bearer access token is required');
+    }
+    if (cookieToken || this.cookies.wantsCookies(req)) this.cookies.clear(res);
+  }
+
+  @Post('logout-all')
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Revoke every session of the caller' })
+  @ApiNoContentResponse()
+  async logoutAll(@CurrentUser() me: AuthContext, @Client() client: ClientInfo, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
+    await this.auth.logoutAll(me, client);
+    if (this.cookies.refreshTokenFrom(req)) this.cookies.clear(res);
+  }
+
+  @Get('me')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'The signed-in user' })
+  @ApiOkResponse({ type: UserDto })
+  async me(@CurrentUser() me: AuthContext): Promise<UserDto> {
+    return UserDto.from(await this.auth.me(me));
+  }
+
+  @Post('password/change')
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Change the password; revokes every other session of the user' })
+  @ApiNoContentResponse()
+  async changePassword(@CurrentUser() me: AuthContext, @Body() dto: ChangePasswordDto, @Client() client: ClientInfo): Promise<void> {
+    await this.auth.changePassword(me, dto, client);
+  }
+
+  private respond(issued: IssuedTokens, cookieMode: boolean, res: Response): TokenPairDto {
+    if (!cookieMode) return issued.body;
+    this.cookies.set(res, issued.refreshToken, issued.refreshExpiresIn);
+    const { refresh_token: _omitted, ...body } = issued.body;
+    return body;
+  }
+}

@@ -1,0 +1,42 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { PassportModule } from '@nestjs/passport';
+import { SessionsModule } from '@app/sessions';
+import { UsersModule } from '@app/users';
+import { AuthCookies } from './auth-cookies';
+import { AuthController } from './auth.controller';
+import { AuthService } from './auth.service';
+import { BootstrapAdminService } from './bootstrap-admin.service';
+import { JwtAuthGuard } from './guards/jwt-auth.guard';
+import { JwtStrategy } from './guards/jwt.strategy';
+import { RolesGuard } from './guards/roles.guard';
+import { LockoutRepository } from './lockout/lockout.repository';
+import { LockoutService } from './lockout/lockout.service';
+import { PasswordHasher } from './passwords/password-hasher';
+import { AppThrottlerGuard } from './throttling/app-throttler.guard';
+import { ThrottlingModule } from './throttling/throttling.module';
+import { AccessTokenService } from './tokens/access-token.service';
+
+/**
+ * Sign-up, sign-in and the security defaults of every route: the global guards run in this
+ * order — throttling, access token (JwtAuthGuard, opt out with @Public), roles (@Roles).
+ */
+@Module({
+  imports: [PassportModule, ThrottlingModule, UsersModule, SessionsModule],
+  controllers: [AuthController],
+  providers: [
+    { provide: APP_GUARD, useClass: AppThrottlerGuard },
+    { provide: APP_GUARD, useClass: JwtAuthGuard },
+    { provide: APP_GUARD, useClass: RolesGuard },
+    AuthService,
+    AuthCookies,
+    AccessTokenService,
+    JwtStrategy,
+    PasswordHasher,
+    LockoutRepository,
+    LockoutService,
+    BootstrapAdminService,
+  ],
+  exports: [AuthService, AuthCookies, PasswordHasher, LockoutService, AccessTokenService],
+})
+export class AuthModule {}

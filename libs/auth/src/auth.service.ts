@@ -1,0 +1,210 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { type AuthContext, type ClientInfo, Clock, DomainEvents, ProblemException } from '@app/common';
+import { type AuthMethod, type Session, SessionsService } from '@app/sessions';
+import { User, UserDto, UsersRepository } from '@app/users';
+import { ChangePasswordDto, LoginDto, RegisterDto, TokenPairDto } from './dto/auth.dto';
+import { LockoutService } from './lockout/lockout.service';
+import { PasswordHasher } from './passwords/password-hasher';
+import { checkPasswordPolicy } from './passwords/password-policy';
+import { AccessTokenService } from './tokens/access-token.service';
+
+/** A TokenPair plus the refresh token, which cookie mode moves out of the body. */
+export interface IssuedTokens {
+  body: TokenPairDto;
+  refreshToken: string;
+  refreshExpiresIn: number;
+}
+
+const INVALID_CREDENTIALS = () => ProblemException.unauthorized('invalid_credentials', 'Invalid email or password');
+
+/**
+ * Owns password sign-up and sign-in: registration, login (lockout, timing-equalised failures,
+ * rehash on parameter change), refresh, logout, password change. Sessions own the token family
+ * mechanics; this service decides who may have one.
+ */
+@Injectable()
+export class AuthService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly users: UsersRepository,
+    private readonly sessions: SessionsService,
+    private readonly hasher: PasswordHasher,
+    private readonly tokens: AccessTokenService,
+    private readonly lockout: LockoutService,
+    private readonly events: DomainEvents,
+    private readonly clock: Clock,
+  ) {}
+
+  async register(dto: RegisterDto, client: ClientInfo): Promise<User> {
+    this.enforcePolicy('password', dto.password);
+    if (await this.users.findByEmail(dto.email)) throw ProblemException.conflict('email_taken', 'An account with this email already exists');
+    const passwordHash = await this.hasher.hash(dto.password);
+    return this.ds.transaction(async (manager) => {
+      const user = await this.users.create({ email: dto.email, passwordHash, name: dto.name ?? null }, manager);
+      await this.events.emit({
+        name: 'user.registered',
+        outcome: 'success',
+        actorId: user.id,
+        targetUserId: user.id,
+        ip: client.ip,
+        userAgent: client.userAgent,
+        metadata: { method: 'password' },
+        manager,
+      });
+      return user;
+    });
+  }
+
+  async login(dto: LoginDto, client: ClientInfo): Promise<IssuedTokens> {
+    const onLocked = () => this.audit('auth.account_locked', 'failure', client, { email: maskEmail(dto.email) });
+    const reservation = await this.lockout.reserve(dto.email, onLocked);
+    const user = await this.users.findByEmail(dto.email);
+    const ok = user?.passwordHash ? await this.hasher.verify(user.passwordHash, dto.password) : await this.hasher.verifyDummy(dto.password);
+
+    if (!user || !ok) {
+      await this.lockout.failed(reservation, onLocked);
+      await this.audit('auth.login', 'failure', client, { reason: 'invalid_credentials', email: maskEmail(dto.email) }, user?.id);
+      throw INVALID_CREDENTIALS();
+    }
+    await this.lockout.succeeded(reservation);
+    if (!user.isActive) {
+      await this.audit('auth.login', 'failure', client, { reason: 'account_disabled' }, user.id);
+      throw ProblemException.forbidden('account_disabled', 'This account is disabled');
+    }
+    if (this.config.auth.requireEmailVerification && !user.emailVerifiedAt) {
+      await this.audit('auth.login', 'failure', client, { reason: 'email_not_verified' }, user.id);
+      throw ProblemException.forbidden('email_not_verified', 'Verify your email address before signing in');
+    }
+    if (this.hasher.needsRehash(user.passwordHash!)) {
+      await this.users.updatePasswordHash(user.id, await this.hasher.hash(dto.password), null);
+    }
+    return this.signIn(user, 'password', client, { method: 'password' });
+  }
+
+  /**
+   * Starts a session for a user who has proven who they are (password here, OAuth elsewhere):
+   * the session, last_signin_at and the audit event commit together.
+   */
+  async signIn(user: User, method: AuthMethod, client: ClientInfo, metadata: Record<string, unknown>): Promise<IssuedTokens> {
+    const now = this.clock.now();
+    const started = await this.ds.transaction(async (manager) => {
+      const s = await this.sessions.start(manager, user.id, method, client);
+      await this.users.recordSignin(user.id, now, manager);
+      await this.events.emit({
+        name: method === 'password' ? 'auth.login' : 'oauth.login',
+        outcome: 'success',
+        actorId: user.id,
+        targetUserId: user.id,
+        sessionId: s.session.id,
+        ip: client.ip,
+        userAgent: client.userAgent,
+        metadata,
+        manager,
+      });
+      return s;
+    });
+    user.lastSigninAt = now;
+    await this.sessions.announce(started.session, user.role);
+    return this.issue(user, started.session, started.refreshToken);
+  }
+
+  async refresh(refreshToken: string, client: ClientInfo): Promise<IssuedTokens> {
+    const rotated = await this.sessions.rotate(refreshToken, client);
+    const user = await this.users.findById(rotated.session.userId);
+    if (!user) throw ProblemException.unauthorized('invalid_refresh_token', 'The refresh token is invalid, expired or revoked');
+    return this.issue(user, rotated.session, rotated.refreshToken);
+  }
+
+  async logout(me: AuthContext, client: ClientInfo): Promise<void> {
+    await this.sessions.revokeOwn(me.userId, me.sessionId, 'logout', { actorId: me.userId, sessionId: me.sessionId, ...client });
+  }
+
+  async logoutWithRefreshToken(refreshToken: string, client: ClientInfo): Promise<void> {
+    await this.sessions.revokeByRefreshToken(refreshToken, client);
+  }
+
+  async logoutAll(me: AuthContext, client: ClientInfo): Promise<void> {
+    await this.sessions.revokeAllForUser(me.userId, 'logout_all', { actorId: me.userId, sessionId: me.sessionId, ...client }, undefined, 'auth.logout');
+  }
+
+  async me(me: AuthContext): Promise<User> {
+    const user = await this.users.findById(me.userId);
+    if (!user) throw ProblemException.unauthorized('token_revoked', 'The session of this access token has ended');
+    return user;
+  }
+
+  /** Changes the password and revokes every other session; the calling session keeps working. */
+  async changePassword(me: AuthContext, dto: ChangePasswordDto, client: ClientInfo): Promise<void> {
+    const user = await this.me(me);
+    const ok = user.passwordHash ? await this.hasher.verify(user.passwordHash, dto.current_password) : await this.hasher.verifyDummy(dto.current_password);
+    if (!ok) {
+      await this.audit('password.changed', 'failure', client, { reason: 'invalid_current_password' }, user.id, me.sessionId);
+      throw ProblemException.badRequest('invalid_current_password', 'The current password is not correct');
+    }
+    this.enforcePolicy('new_password', dto.new_password);
+    const hash = await this.hasher.hash(dto.new_password);
+    const actor = { actorId: user.id, sessionId: me.sessionId, ...client };
+    const revoked = await this.ds.transaction(async (manager) => {
+      await this.users.updatePasswordHash(user.id, hash, this.clock.now(), manager);
+      const ids = await this.sessions.revokeAllForUser(user.id, 'password_changed', actor, me.sessionId, 'session.revoked', manager);
+      await this.events.emit({
+        name: 'password.changed',
+        outcome: 'success',
+        actorId: user.id,
+        targetUserId: user.id,
+        sessionId: me.sessionId,
+        ip: client.ip,
+        userAgent: client.userAgent,
+        metadata: { revoked_sessions: ids.length },
+        manager,
+      });
+      return ids;
+    });
+    await this.sessions.afterRevocation(revoked, user.id, 'password_changed', actor, 'session.revoked');
+  }
+
+  private issue(user: User, session: Session, refreshToken: string): IssuedTokens {
+    const now = this.clock.now().getTime();
+    const refreshExpiresIn = Math.min(this.config.auth.refreshTtl, Math.max(0, Math.ceil((session.expiresAt.getTime() - now) / 1000)));
+    return {
+      refreshToken,
+      refreshExpiresIn,
+      body: {
+        access_token: this.tokens.issue(user.id, session.id, user.role, now),
+        refresh_token: refreshToken,
+        token_type: 'bearer',
+        expires_in: this.tokens.ttlSeconds,
+        refresh_expires_in: refreshExpiresIn,
+        session_id: session.id,
+        user: UserDto.from(user),
+      },
+    };
+  }
+
+  private enforcePolicy(field: string, password: string): void {
+    const problems = checkPasswordPolicy(password, this.config.auth.passwordPolicy);
+    if (problems.length) throw ProblemException.validation(problems.map((message) => ({ field, message })), 'The password does not meet the policy');
+  }
+
+  private audit(
+    name: 'auth.login' | 'auth.account_locked' | 'password.changed',
+    outcome: 'success' | 'failure',
+    client: ClientInfo,
+    metadata: Record<string, unknown>,
+    userId?: string,
+    sessionId?: string,
+  ): Promise<void> {
+    return this.events.emit({ name, outcome, actorId: userId ?? null, targetUserId: userId ?? null, sessionId, ip: client.ip, userAgent: client.userAgent, metadata });
+  }
+}
+
+/** Keeps audit metadata useful without storing full unknown emails: a***@example.com */
+export function maskEmail(email: string): string {
+  const [local, domain] = email.trim().toLowerCase().split('@');
+  if (!domain) return '***';
+  return `${local.slice(0, 1)}***@${domain}`;
+}

@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { isUniqueViolation, ProblemException } from '@app/common';
+import { UsersRepository } from '@app/users';
+import { PasswordHasher } from './passwords/password-hasher';
+import { checkPasswordPolicy } from './passwords/password-policy';
+
+/**
+ * Creates the first admin at boot when no active admin exists: from BOOTSTRAP_ADMIN_EMAIL /
+ * BOOTSTRAP_ADMIN_PASSWORD, or, in the embedded mode without them, with generated credentials
+ * printed once (they are never shown again).
+ */
+@Injectable()
+export class BootstrapAdminService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('BootstrapAdmin');
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly users: UsersRepository,
+    private readonly hasher: PasswordHasher,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { email, password } = this.config.auth.bootstrapAdmin;
+    if (!email && !this.config.app.embedded) return;
+    if (await this.users.adminExists()) return;
+
+    if (email && password) {
+      const problems = checkPasswordPolicy(password, this.config.auth.passwordPolicy);
+      if (problems.length) throw new Error(`BOOTSTRAP_ADMIN_PASSWORD ${problems.join(', ')}`);
+      if (await this.create(email, password)) this.logger.log(`Created the bootstrap admin ${email}`);
+      return;
+    }
+    const generatedEmail = 'admin@localhost';
+    const generatedPassword = `${randomBytes(12).toString('base64url')}-Aa1!`;
+    if (await this.create(generatedEmail, generatedPassword)) {
+      // printed on purpose, once: the embedded mode's first admin (development only)
+      process.stdout.write(
+        `\n  Bootstrap admin created (embedded mode; shown once):\n    email:    ${generatedEmail}\n    password: ${generatedPassword}\n\n`,
+      );
+    }
+  }
+
+  private async create(email: string, password: string): Promise<boolean> {
+    if (await this.users.findByEmail(email)) {
+      this.logger.warn(`No active admin exists, but ${email} is taken by a non-admin account; not creating one`);
+      return false;
+    }
+    try {
+      await this.users.create({ email, passwordHash: await this.hasher.hash(password), role: 'admin', emailVerifiedAt: new Date() });
+      return true;
+    } catch (err) {
+      // another node created it at the same moment
+      if (err instanceof ProblemException || isUniqueViolation(err)) return false;
+      throw err;
+    }
+  }
+}

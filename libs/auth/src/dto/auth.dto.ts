@@ -1,0 +1,66 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsEmail, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { UserDto } from '@app/users';
+
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+export class RegisterDto {
+  @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
+  @Transform(trim)
+  @IsEmail({}, { message: 'must be a valid email address' })
+  @MaxLength(254)
+  email: string;
+
+  @ApiProperty({ example: 'Correct-Horse-7', description: 'policy: 8–128 characters with upper, lower, digit and symbol (configurable)' })
+  @IsString()
+  @MaxLength(1024)
+  password: string;
+
+  @ApiPropertyOptional({ type: String, maxLength: 100, nullable: true })
+  @IsOptional()
+  @Transform(({ value }) => (typeof value === 'string' ? value.trim() || null : value))
+  @IsString()
+  @MaxLength(100)
+  name?: string | null;
+}
+
+export class LoginDto {
+  @ApiProperty({ example: 'ada@example.com' })
+  @Transform(trim)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(254)
+  email: string;
+
+  @ApiProperty()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(1024)
+  password: string;
+}
+
+export class RefreshDto {
+  @ApiPropertyOptional({ description: 'required unless the refresh_token cookie is used (cookie mode)' })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(512)
+  refresh_token?: string;
+}
+
+export class ChangePasswordDto {
+  @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(1024) current_password: string;
+  @ApiProperty({ description: 'must satisfy the password policy' }) @IsString() @MaxLength(1024) new_password: string;
+}
+
+/** API.md "TokenPair". In cookie mode `refresh_token` is absent (it travels as an HttpOnly cookie). */
+export class TokenPairDto {
+  @ApiProperty() access_token: string;
+  @ApiPropertyOptional({ description: 'absent in cookie mode' }) refresh_token?: string;
+  @ApiProperty({ enum: ['bearer'] }) token_type: 'bearer';
+  @ApiProperty({ description: 'seconds' }) expires_in: number;
+  @ApiProperty({ description: 'seconds' }) refresh_expires_in: number;
+  @ApiProperty({ format: 'uuid' }) session_id: string;
+  @ApiProperty({ type: UserDto }) user: UserDto;
+}

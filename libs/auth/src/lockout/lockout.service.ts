@@ -1,0 +1,66 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { Clock, ProblemException } from '@app/common';
+import { judgeAttempt, lockAfterFailure, secondsUntil } from './lockout-policy';
+import { LockoutRepository } from './lockout.repository';
+
+export interface Reservation {
+  emailKey: string;
+  attempt: number;
+}
+
+/** LOCKOUT_THRESHOLD failed logins per email within LOCKOUT_DURATION lock it for LOCKOUT_DURATION. */
+@Injectable()
+export class LockoutService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly repo: LockoutRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  static key(email: string): string {
+    return email.trim().toLowerCase().slice(0, 254);
+  }
+
+  /** Counts this attempt; throws 423 account_locked when the email is (or just became) locked. */
+  async reserve(email: string, onLocked: () => Promise<void>): Promise<Reservation> {
+    const emailKey = LockoutService.key(email);
+    const now = this.clock.now();
+    const { threshold } = this.thresholds();
+    const r = await this.repo.reserve(emailKey, now, this.config.auth.lockoutDuration);
+    const verdict = judgeAttempt(r.attempts, r.lockedUntil, now, threshold);
+    if (verdict.kind === 'proceed') return { emailKey, attempt: verdict.attempt };
+    if (verdict.kind === 'lock-now') {
+      const until = new Date(now.getTime() + this.config.auth.lockoutDuration * 1000);
+      if (await this.repo.lock(emailKey, until)) await onLocked();
+      throw this.locked(secondsUntil((await this.repo.lockedUntil(emailKey, now)) ?? until, now));
+    }
+    throw this.locked(verdict.retryAfterSeconds);
+  }
+
+  /** After a wrong password: the attempt that reaches the threshold starts the lock. */
+  async failed(r: Reservation, onLocked: () => Promise<void>): Promise<void> {
+    if (!lockAfterFailure(r.attempt, this.config.auth.lockoutThreshold)) return;
+    const until = new Date(this.clock.now().getTime() + this.config.auth.lockoutDuration * 1000);
+    if (await this.repo.lock(r.emailKey, until)) await onLocked();
+  }
+
+  async succeeded(r: Reservation): Promise<void> {
+    await this.repo.clear(r.emailKey);
+  }
+
+  /** Admin unlock and password reset. */
+  async clear(email: string): Promise<void> {
+    await this.repo.clear(LockoutService.key(email));
+  }
+
+  private thresholds() {
+    return { threshold: this.config.auth.lockoutThreshold };
+  }
+
+  private locked(retryAfter: number): ProblemException {
+    return new ProblemException(423, 'account_locked', 'Too many failed sign-in attempts; try again later', {
+      headers: { 'Retry-After': String(retryAfter) },
+    });
+  }
+}

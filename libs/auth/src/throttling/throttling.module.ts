@@ -1,0 +1,44 @@
+import { Module } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ThrottlerModule, ThrottlerOptions } from '@nestjs/throttler';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { KeyValueStore, RedisKeyValueStore } from '@app/redis';
+import { RATE_LIMIT_KEY, RateLimitBucket } from './rate-limit.decorator';
+import { ResilientThrottlerStorage } from './resilient-throttler.storage';
+
+const reflector = new Reflector();
+
+function bucket(name: RateLimitBucket, limit: number, ttl: number): ThrottlerOptions {
+  return {
+    name,
+    limit,
+    ttl,
+    // a named bucket only counts the routes marked @RateLimit(name)
+    skipIf: (context) => reflector.getAllAndOverride(RATE_LIMIT_KEY, [context.getHandler(), context.getClass()]) !== name,
+  };
+}
+
+/** @nestjs/throttler with shared Redis storage; the guard itself is registered by AuthModule. */
+@Module({
+  imports: [
+    ThrottlerModule.forRootAsync({
+      inject: [APP_CONFIG, KeyValueStore],
+      useFactory: (config: AppConfig, store: KeyValueStore) => {
+        const t = config.throttle;
+        return {
+          storage: new ResilientThrottlerStorage(store instanceof RedisKeyValueStore ? store.client : undefined),
+          setHeaders: false,
+          throttlers: [
+            { name: 'default', limit: t.limit, ttl: t.ttlMs },
+            bucket('login', t.loginLimit, t.ttlMs),
+            bucket('register', t.registerLimit, t.ttlMs),
+            bucket('refresh', t.refreshLimit, t.ttlMs),
+            bucket('email', t.emailLimit, t.ttlMs),
+          ],
+        };
+      },
+    }),
+  ],
+  exports: [ThrottlerModule],
+})
+export class ThrottlingModule {}

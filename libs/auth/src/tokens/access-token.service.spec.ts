@@ -1,0 +1,45 @@
+import * as jwt from 'jsonwebtoken';
+import { loadConfig } from '@app/config';
+import { AccessTokenService } from './access-token.service';
+
+describe('AccessTokenService', () => {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    JWT_SECRET: 's'.repeat(40),
+    JWT_ISSUER: 'https://id.example.com',
+    JWT_AUDIENCE: 'example-api',
+    JWT_ACCESS_TTL: '900',
+  });
+  const service = new AccessTokenService(config);
+
+  it('carries exactly the claims of the contract', () => {
+    const now = Date.UTC(2026, 0, 1, 12, 0, 0);
+    const token = service.issue('4c6e8f52-1b1a-4d0c-9a55-0b8b0a2f1c11', '9d5f2b8e-7c1a-4e2b-8f3d-1a2b3c4d5e6f', 'admin', now);
+    const { header, payload } = jwt.decode(token, { complete: true }) as { header: jwt.JwtHeader; payload: Record<string, unknown> };
+    expect(header.alg).toBe('HS256');
+    expect(Object.keys(payload).sort()).toEqual(['aud', 'exp', 'iat', 'iss', 'jti', 'role', 'sid', 'sub', 'typ']);
+    expect(payload).toMatchObject({
+      sub: '4c6e8f52-1b1a-4d0c-9a55-0b8b0a2f1c11',
+      sid: '9d5f2b8e-7c1a-4e2b-8f3d-1a2b3c4d5e6f',
+      role: 'admin',
+      iss: 'https://id.example.com',
+      aud: 'example-api',
+      typ: 'access',
+      iat: now / 1000,
+      exp: now / 1000 + 900,
+    });
+    expect(payload.jti).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('verifies only with the configured secret', () => {
+    const token = service.issue('u', 's', 'user');
+    expect(() => jwt.verify(token, 's'.repeat(40), { algorithms: ['HS256'] })).not.toThrow();
+    expect(() => jwt.verify(token, 'x'.repeat(40), { algorithms: ['HS256'] })).toThrow('invalid signature');
+  });
+
+  it('gives every token its own jti', () => {
+    const a = jwt.decode(service.issue('u', 's', 'user')) as { jti: string };
+    const b = jwt.decode(service.issue('u', 's', 'user')) as { jti: string };
+    expect(a.jti).not.toBe(b.jti);
+  });
+});

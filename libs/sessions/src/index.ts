@@ -1,0 +1,6 @@
+export * from './sessions.module';
+export * from './sessions.service';
+export * from './access-state.service';
+export * from './session.entity';
+export * from './dto/session.dto';
+export type { SessionWithEmail } from './sessions.repository';

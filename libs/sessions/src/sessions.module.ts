@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AccessStateService } from './access-state.service';
+import { RefreshToken } from './refresh-token.entity';
+import { Session } from './session.entity';
+import { SessionsController } from './sessions.controller';
+import { SessionsRepository } from './sessions.repository';
+import { SessionsService } from './sessions.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Session, RefreshToken])],
+  controllers: [SessionsController],
+  providers: [SessionsRepository, SessionsService, AccessStateService],
+  exports: [SessionsService, AccessStateService],
+})
+export class SessionsModule {}

@@ -1,0 +1,20 @@
+import { TokenSealer } from './token-sealer';
+
+describe('TokenSealer', () => {
+  const sealer = new TokenSealer('a'.repeat(48));
+
+  it('opens what it sealed for the same parent', () => {
+    const sealed = sealer.seal('child-token', 'parent-hash');
+    expect(sealed).not.toContain('child-token');
+    expect(sealer.open(sealed, 'parent-hash')).toBe('child-token');
+  });
+
+  it('refuses another parent, another key or a tampered value', () => {
+    const sealed = sealer.seal('child-token', 'parent-hash');
+    expect(sealer.open(sealed, 'other-parent')).toBeNull();
+    expect(new TokenSealer('b'.repeat(48)).open(sealed, 'parent-hash')).toBeNull();
+    const tampered = Buffer.from(sealed, 'base64url');
+    tampered[tampered.length - 1] ^= 1;
+    expect(sealer.open(tampered.toString('base64url'), 'parent-hash')).toBeNull();
+  });
+});

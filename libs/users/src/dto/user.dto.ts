@@ -1,0 +1,30 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { ROLES, type Role } from '@app/common';
+import { User } from '../user.entity';
+
+/** The public shape of a user (API.md "User"). A password hash never leaves the server. */
+export class UserDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ example: 'ada@example.com' }) email: string;
+  @ApiProperty({ type: String, nullable: true, example: 'Ada Lovelace' }) name: string | null;
+  @ApiProperty({ enum: ROLES }) role: Role;
+  @ApiProperty() email_verified: boolean;
+  @ApiProperty() is_active: boolean;
+  @ApiProperty({ format: 'date-time' }) created_at: string;
+  @ApiProperty({ format: 'date-time' }) updated_at: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) last_signin_at: string | null;
+
+  static from(user: User): UserDto {
+    return {
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      role: user.role,
+      email_verified: user.emailVerifiedAt !== null,
+      is_active: user.isActive,
+      created_at: user.createdAt.toISOString(),
+      updated_at: user.updatedAt.toISOString(),
+      last_signin_at: user.lastSigninAt ? user.lastSigninAt.toISOString() : null,
+    };
+  }
+}

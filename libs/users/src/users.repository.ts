@@ -1,0 +1,110 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, Repository } from 'typeorm';
+import { type Cursor, isUniqueViolation, ProblemException, type Role } from '@app/common';
+import { User } from './user.entity';
+
+export interface NewUser {
+  email: string;
+  passwordHash: string | null;
+  name?: string | null;
+  role?: Role;
+  emailVerifiedAt?: Date | null;
+}
+
+/** All SQL about users. Emails are unique case-insensitively (index on lower(email)). */
+@Injectable()
+export class UsersRepository {
+  constructor(@InjectRepository(User) private readonly repo: Repository<User>) {}
+
+  private r(manager?: EntityManager): Repository<User> {
+    return manager ? manager.getRepository(User) : this.repo;
+  }
+
+  findById(id: string, manager?: EntityManager): Promise<User | null> {
+    return this.r(manager).findOneBy({ id });
+  }
+
+  findByEmail(email: string, manager?: EntityManager): Promise<User | null> {
+    return this.r(manager)
+      .createQueryBuilder('u')
+      .where('lower(u.email) = lower(:email)', { email: email.trim() })
+      .getOne();
+  }
+
+  /** Inserts a user; a concurrent or existing same email (any case) is 409 email_taken. */
+  async create(data: NewUser, manager?: EntityManager): Promise<User> {
+    const repo = this.r(manager);
+    try {
+      return await repo.save(
+        repo.create({
+          email: data.email.trim(),
+          passwordHash: data.passwordHash,
+          name: data.name ?? null,
+          role: data.role ?? 'user',
+          emailVerifiedAt: data.emailVerifiedAt ?? null,
+          passwordChangedAt: data.passwordHash ? new Date() : null,
+        }),
+      );
+    } catch (err) {
+      if (isUniqueViolation(err)) throw ProblemException.conflict('email_taken', 'An account with this email already exists');
+      throw err;
+    }
+  }
+
+  async updateName(id: string, name: string | null): Promise<void> {
+    await this.repo.update({ id }, { name });
+  }
+
+  async updatePasswordHash(id: string, hash: string, changedAt: Date | null, manager?: EntityManager): Promise<void> {
+    await this.r(manager).update({ id }, changedAt ? { passwordHash: hash, passwordChangedAt: changedAt } : { passwordHash: hash });
+  }
+
+  async recordSignin(id: string, at: Date, manager?: EntityManager): Promise<void> {
+    await this.r(manager).update({ id }, { lastSigninAt: at });
+  }
+
+  async markEmailVerified(id: string, at: Date, manager?: EntityManager): Promise<void> {
+    await this.r(manager)
+      .createQueryBuilder()
+      .update(User)
+      .set({ emailVerifiedAt: at })
+      .where('id = :id AND email_verified_at IS NULL', { id })
+      .execute();
+  }
+
+  /** Newest first; `q` matches email or name case-insensitively. Returns `limit + 1` rows. */
+  async list(f: { q?: string; role?: Role; isActive?: boolean; limit: number; cursor?: Cursor }): Promise<User[]> {
+    const qb = this.repo.createQueryBuilder('u');
+    if (f.q) {
+      const pattern = `%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      qb.andWhere('(u.email ILIKE :pattern OR u.name ILIKE :pattern)', { pattern });
+    }
+    if (f.role) qb.andWhere('u.role = :role', { role: f.role });
+    if (f.isActive !== undefined) qb.andWhere('u.is_active = :active', { active: f.isActive });
+    if (f.cursor) qb.andWhere('(u.created_at, u.id) < (:cAt, :cId)', { cAt: f.cursor.createdAt, cId: f.cursor.id });
+    return qb.orderBy('u.created_at', 'DESC').addOrderBy('u.id', 'DESC').limit(f.limit + 1).getMany();
+  }
+
+  /** Locks the user row and every active admin row (so two admins cannot remove the last admin together). */
+  async lockForAdminChange(id: string, manager: EntityManager): Promise<{ user: User | null; activeAdminIds: string[] }> {
+    const admins: { id: string }[] = await manager.query(
+      `SELECT id FROM users WHERE (role = 'admin' AND is_active) OR id = $1 ORDER BY id FOR UPDATE`,
+      [id],
+    );
+    const user = await manager.getRepository(User).findOneBy({ id });
+    const activeAdminIds = (
+      await manager.query(`SELECT id FROM users WHERE role = 'admin' AND is_active AND id = ANY($1::uuid[])`, [admins.map((a) => a.id)])
+    ).map((r: { id: string }) => r.id);
+    return { user, activeAdminIds };
+  }
+
+  async updateRoleAndStatus(id: string, changes: { role?: Role; isActive?: boolean }, manager: EntityManager): Promise<void> {
+    if (changes.role === undefined && changes.isActive === undefined) return;
+    await manager.getRepository(User).update({ id }, changes);
+  }
+
+  async adminExists(): Promise<boolean> {
+    return this.repo.exists({ where: { role: 'admin', isActive: true } });
+  }
+}

@@ -1,0 +1,34 @@
+import { Injectable } from '@nestjs/common';
+import { DomainEvents, ProblemException } from '@app/common';
+import { UsersRepository } from './users.repository';
+import { User } from './user.entity';
+
+/** Owns the user record: lookups and the profile the user may edit. */
+@Injectable()
+export class UsersService {
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly events: DomainEvents,
+  ) {}
+
+  async getById(id: string): Promise<User> {
+    const user = await this.users.findById(id);
+    if (!user) throw ProblemException.notFound('User not found');
+    return user;
+  }
+
+  async updateProfile(id: string, name: string | null, ctx: { sessionId?: string; ip: string | null; userAgent: string | null }): Promise<User> {
+    await this.users.updateName(id, name);
+    await this.events.emit({
+      name: 'user.profile_updated',
+      outcome: 'success',
+      actorId: id,
+      targetUserId: id,
+      sessionId: ctx.sessionId,
+      ip: ctx.ip,
+      userAgent: ctx.userAgent,
+      metadata: { fields: ['name'] },
+    });
+    return this.getById(id);
+  }
+}

@@ -1,15 +1,18 @@
 /**
  * The DataSource for the TypeORM CLI (`npm run migration:run | migration:revert | migration:generate`).
- * Same options as the app, from the same validated environment; no Nest imports here.
+ * Same options as the app (libs/database), read from DATABASE_URL / DATA_DIR only, so migrating
+ * needs no other configuration. No Nest imports here.
  */
 import 'reflect-metadata';
+import { resolve } from 'node:path';
 import { DataSource } from 'typeorm';
-import { loadConfig } from './libs/config/src/load-config';
 import { dataSourceOptions } from './libs/database/src/data-source-options';
 
-const config = loadConfig(process.env);
-
 export default new DataSource({
-  ...dataSourceOptions(config.database),
+  ...dataSourceOptions({
+    url: process.env.DATABASE_URL || undefined,
+    dataDir: resolve(process.env.DATA_DIR ?? './.data'),
+    poolSize: 2,
+  }),
   entities: [__dirname + '/libs/*/src/**/*.entity.{ts,js}'],
 });

@@ -68,5 +68,5 @@ export function forge(t: TestApp, claims: Record<string, unknown>, opts: { secre
     const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
     return `${enc({ alg: 'none', typ: 'JWT' })}.${enc(payload)}.`;
   }
-  return jwt.sign(payload, opts.secret ?? t.config.auth.jwtSecret, { algorithm: opts.algorithm ?? 'HS256', noTimestamp: true });
+  return jwt.sign(payload, opts.secret ?? t.config.auth.jwtSecret, { algorithm: opts.algorithm ?? 'HS256' });
 }

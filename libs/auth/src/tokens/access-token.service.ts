@@ -47,6 +47,6 @@ export class AccessTokenService {
       aud: this.config.auth.audience,
       typ: 'access',
     };
-    return jwt.sign(claims, this.key, { algorithm: ACCESS_TOKEN_ALGORITHM, noTimestamp: true });
+    return jwt.sign(claims, this.key, { algorithm: ACCESS_TOKEN_ALGORITHM });
   }
 }

@@ -8,6 +8,9 @@ import { HealthModule } from '@app/health';
 import { AdminModule } from '@app/admin';
 import { AuditModule } from '@app/audit';
 import { AuthModule } from '@app/auth';
+import { EmailModule } from '@app/email';
+import { EmailVerificationModule } from '@app/email-verification';
+import { PasswordResetModule } from '@app/password-reset';
 import { SessionsModule } from '@app/sessions';
 import { UsersModule } from '@app/users';
 
@@ -29,6 +32,9 @@ export class AppModule {
         SessionsModule,
         AuthModule,
         AdminModule,
+        EmailModule,
+        EmailVerificationModule,
+        PasswordResetModule,
         HealthModule,
       ],
     };

@@ -11,5 +11,7 @@ export * from './pagination/cursor';
 export * from './events/domain-events';
 export * from './util/tokens';
 export * from './util/clock';
+export * from './util/secret-box';
 export * from './util/errors';
 export * from './logging/logging.module';
+export * from './util/timing';

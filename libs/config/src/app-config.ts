@@ -61,7 +61,10 @@ export interface AppConfig {
     verificationTtl: number;
     passwordResetTtl: number;
     maxAttempts: number;
+    /** run the outbox delivery job inside this API process (the worker always runs it) */
     deliveryInApi: boolean;
+    pollIntervalMs: number;
+    retryBaseMs: number;
   };
   health: { token?: string };
   oauth: {

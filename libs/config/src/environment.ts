@@ -87,6 +87,8 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(60) @Max(86400) PASSWORD_RESET_TTL?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100) EMAIL_MAX_ATTEMPTS?: number;
   @IsOptional() @Transform(toBool) @IsBoolean() EMAIL_DELIVERY_IN_API?: boolean;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(60000) EMAIL_POLL_INTERVAL_MS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(3600000) EMAIL_RETRY_BASE_MS?: number;
 
   @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(16, { message: 'HEALTH_TOKEN must be at least 16 characters' }) HEALTH_TOKEN?: string;
 

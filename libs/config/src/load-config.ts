@@ -112,6 +112,8 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       passwordResetTtl: env.PASSWORD_RESET_TTL ?? 3600,
       maxAttempts: env.EMAIL_MAX_ATTEMPTS ?? 8,
       deliveryInApi: env.EMAIL_DELIVERY_IN_API ?? true,
+      pollIntervalMs: env.EMAIL_POLL_INTERVAL_MS ?? 1000,
+      retryBaseMs: env.EMAIL_RETRY_BASE_MS ?? 5000,
     },
     health: { token: env.HEALTH_TOKEN },
     oauth: {

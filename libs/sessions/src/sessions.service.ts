@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { Clock, type ClientInfo, decodeCursor, DomainEvents, generateToken, ProblemException, type Role, sha256 } from '@app/common';
+import { Clock, type ClientInfo, decodeCursor, DomainEvents, generateToken, ProblemException, type Role, SecretBox, sha256 } from '@app/common';
 import { AccessStateService } from './access-state.service';
 import { AuthMethod, Session } from './session.entity';
 import { SessionsRepository, SessionWithEmail } from './sessions.repository';
-import { TokenSealer } from './token-sealer';
 
 export interface StartedSession {
   session: Session;
@@ -28,7 +27,7 @@ export interface Actor extends Partial<ClientInfo> {
  */
 @Injectable()
 export class SessionsService {
-  private readonly sealer: TokenSealer;
+  private readonly sealer: SecretBox;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -37,7 +36,7 @@ export class SessionsService {
     private readonly events: DomainEvents,
     private readonly clock: Clock,
   ) {
-    this.sealer = new TokenSealer(config.auth.jwtSecret);
+    this.sealer = new SecretBox(config.auth.jwtSecret, 'refresh-successor-v1');
   }
 
   /** Creates a session and its first refresh token inside the caller's transaction. */

@@ -3,3 +3,5 @@ export * from './user.entity';
 export * from './users.repository';
 export * from './users.service';
 export * from './dto/user.dto';
+export * from './one-time-token.entity';
+export * from './one-time-tokens.repository';

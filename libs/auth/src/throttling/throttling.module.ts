@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { ExecutionContext, Module } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ThrottlerModule, ThrottlerOptions } from '@nestjs/throttler';
 import { APP_CONFIG, AppConfig } from '@app/config';
@@ -14,7 +14,27 @@ function bucket(name: RateLimitBucket, limit: number, ttl: number): ThrottlerOpt
     limit,
     ttl,
     // a named bucket only counts the routes marked @RateLimit(name)
-    skipIf: (context) => reflector.getAllAndOverride(RATE_LIMIT_KEY, [context.getHandler(), context.getClass()]) !== name,
+    skipIf: (context) => bucketOf(context) !== name,
+  };
+}
+
+const bucketOf = (context: ExecutionContext) => reflector.getAllAndOverride(RATE_LIMIT_KEY, [context.getHandler(), context.getClass()]);
+const targetEmail = (req: Record<string, unknown>) => {
+  const email = (req.body as { email?: unknown } | undefined)?.email;
+  return typeof email === 'string' && email.trim() ? email.trim().toLowerCase() : null;
+};
+
+/**
+ * Mail-sending routes are limited per client IP and, separately, per target address (so one
+ * mailbox cannot be flooded from many addresses).
+ */
+function perTargetEmail(limit: number, ttl: number): ThrottlerOptions {
+  return {
+    name: 'email_target',
+    limit,
+    ttl,
+    skipIf: (context) => bucketOf(context) !== 'email' || !targetEmail(context.switchToHttp().getRequest()),
+    getTracker: (req) => `email:${targetEmail(req)}`,
   };
 }
 
@@ -34,6 +54,7 @@ function bucket(name: RateLimitBucket, limit: number, ttl: number): ThrottlerOpt
             bucket('register', t.registerLimit, t.ttlMs),
             bucket('refresh', t.refreshLimit, t.ttlMs),
             bucket('email', t.emailLimit, t.ttlMs),
+            perTargetEmail(t.emailLimit, t.ttlMs),
           ],
         };
       },

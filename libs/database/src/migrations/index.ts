@@ -1,4 +1,6 @@
 import { Accounts1764000000000 } from './1764000000000-accounts';
+import { Email1764000000100 } from './1764000000100-email';
+import { OauthIdentities1764000000200 } from './1764000000200-oauth-identities';
 
 /** Every migration, in order. Listed explicitly so the same array serves ts-node, jest and dist. */
-export const MIGRATIONS = [Accounts1764000000000];
+export const MIGRATIONS = [Accounts1764000000000, Email1764000000100, OauthIdentities1764000000200];

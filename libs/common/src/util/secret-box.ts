@@ -1,14 +1,14 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
 /**
- * AES-256-GCM with a key derived from JWT_SECRET (HKDF), bound to the parent token's hash as
- * associated data: a sealed successor can only be opened for the parent it was made for.
+ * AES-256-GCM with a key derived (HKDF) from JWT_SECRET and a purpose label, bound to associated
+ * data: a value sealed for one purpose and one context opens for no other.
  */
-export class TokenSealer {
+export class SecretBox {
   private readonly key: Buffer;
 
-  constructor(secret: string) {
-    this.key = Buffer.from(hkdfSync('sha256', Buffer.from(secret), Buffer.alloc(0), 'refresh-successor-v1', 32));
+  constructor(secret: string, purpose: string) {
+    this.key = Buffer.from(hkdfSync('sha256', Buffer.from(secret), Buffer.alloc(0), purpose, 32));
   }
 
   seal(plaintext: string, boundTo: string): string {

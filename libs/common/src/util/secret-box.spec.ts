@@ -1,7 +1,7 @@
-import { TokenSealer } from './token-sealer';
+import { SecretBox } from './secret-box';
 
-describe('TokenSealer', () => {
-  const sealer = new TokenSealer('a'.repeat(48));
+describe('SecretBox', () => {
+  const sealer = new SecretBox('a'.repeat(48), 'test-v1');
 
   it('opens what it sealed for the same parent', () => {
     const sealed = sealer.seal('child-token', 'parent-hash');
@@ -12,7 +12,8 @@ describe('TokenSealer', () => {
   it('refuses another parent, another key or a tampered value', () => {
     const sealed = sealer.seal('child-token', 'parent-hash');
     expect(sealer.open(sealed, 'other-parent')).toBeNull();
-    expect(new TokenSealer('b'.repeat(48)).open(sealed, 'parent-hash')).toBeNull();
+    expect(new SecretBox('a'.repeat(48), 'other-purpose').open(sealed, 'parent-hash')).toBeNull();
+    expect(new SecretBox('b'.repeat(48), 'test-v1').open(sealed, 'parent-hash')).toBeNull();
     const tampered = Buffer.from(sealed, 'base64url');
     tampered[tampered.length - 1] ^= 1;
     expect(sealer.open(tampered.toString('base64url'), 'parent-hash')).toBeNull();

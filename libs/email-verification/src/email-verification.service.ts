@@ -1,0 +1,85 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { type ClientInfo, type DomainEvent, DomainEvents, padTo, ProblemException } from '@app/common';
+import { Mailer } from '@app/email';
+import { OneTimeTokensRepository, User, UsersRepository } from '@app/users';
+
+/** Answers to "resend" take at least this long, whether or not the email exists or needs a mail. */
+const RESEND_FLOOR_MS = 120;
+
+/**
+ * Owns email verification: a token + mail in the same transaction as the registration, the
+ * single-use verification itself, and resending.
+ */
+@Injectable()
+export class EmailVerificationService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly users: UsersRepository,
+    private readonly tokens: OneTimeTokensRepository,
+    private readonly mailer: Mailer,
+    private readonly events: DomainEvents,
+  ) {}
+
+  /** Inside the registration transaction: a new, unverified user gets the verification mail. */
+  @OnEvent('user.registered', { async: false, promisify: true, suppressErrors: false })
+  async onRegistered(event: DomainEvent): Promise<void> {
+    if (!event.manager || !event.targetUserId) return;
+    const user = await this.users.findById(event.targetUserId, event.manager);
+    if (!user || user.emailVerifiedAt) return;
+    await this.sendWithin(event.manager, user, { ip: event.ip ?? null, userAgent: event.userAgent ?? null });
+  }
+
+  async verify(token: string, client: ClientInfo): Promise<User> {
+    const userId = await this.ds.transaction(async (manager) => {
+      const id = await this.tokens.consume(manager, token, 'verify_email');
+      if (!id) throw ProblemException.badRequest('invalid_token', 'The verification link is invalid, expired or already used');
+      await this.users.markEmailVerified(id, new Date(), manager);
+      await this.events.emit({ name: 'email.verified', outcome: 'success', actorId: id, targetUserId: id, ip: client.ip, userAgent: client.userAgent, manager });
+      return id;
+    });
+    return (await this.users.findById(userId))!;
+  }
+
+  /** The GET link: true when verified; a bad/expired/used token is false, not an error. */
+  async verifyLink(token: string | undefined, client: ClientInfo): Promise<boolean> {
+    if (!token) return false;
+    try {
+      await this.verify(token, client);
+      return true;
+    } catch (err) {
+      if (err instanceof ProblemException && err.code === 'invalid_token') return false;
+      throw err;
+    }
+  }
+
+  /** Always the same answer; a mail goes out only to an existing, active, unverified account. */
+  async resend(email: string, client: ClientInfo): Promise<void> {
+    const started = performance.now();
+    const user = await this.users.findByEmail(email);
+    if (user && user.isActive && !user.emailVerifiedAt) {
+      await this.ds.transaction((manager) => this.sendWithin(manager, user, client));
+    }
+    await padTo(started, RESEND_FLOOR_MS);
+  }
+
+  private async sendWithin(manager: EntityManager, user: User, client: ClientInfo): Promise<void> {
+    const ttl = this.config.email.verificationTtl;
+    const token = await this.tokens.issue(manager, user.id, 'verify_email', ttl);
+    const link = `${this.config.app.publicUrl}/api/v1/auth/verify-email?token=${encodeURIComponent(token)}`;
+    await this.mailer.queue(manager, user.email, { template: 'verify_email', vars: { link, name: user.name, hours: Math.round(ttl / 3600) } });
+    await this.events.emit({
+      name: 'email.verification_sent',
+      outcome: 'success',
+      actorId: user.id,
+      targetUserId: user.id,
+      ip: client.ip,
+      userAgent: client.userAgent,
+      manager,
+    });
+  }
+}

@@ -1,0 +1,2 @@
+export * from './email-verification.module';
+export { EmailOnlyDto } from './email-verification.dto';

@@ -1,0 +1,100 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { SecretBox } from '@app/common';
+import { MailMessage, MailSendError, MailTransport } from '../transport/mail-transport';
+import { OUTBOX_SEAL_PURPOSE } from './mailer.service';
+import { ClaimedMail, OutboxRepository } from './outbox.repository';
+
+const BATCH = 20;
+const LEASE_MS = 60_000;
+const MAX_DELAY_MS = 3_600_000;
+
+/** Exponential backoff with jitter: base·2^(attempt-1), capped at an hour. */
+export function retryDelayMs(attempt: number, baseMs: number, random = Math.random): number {
+  const exp = Math.min(MAX_DELAY_MS, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(exp * (0.8 + 0.4 * random()));
+}
+
+/**
+ * Delivers the outbox: claims due rows (SKIP LOCKED + lease), sends each with its row id as the
+ * idempotency key, then records sent / retry-with-backoff / failed. A message the provider refuses
+ * (permanent error) fails alone and never blocks the others. Runs in the API when
+ * EMAIL_DELIVERY_IN_API is on (the default) and always in the worker; both at once are safe.
+ */
+@Injectable()
+export class OutboxDeliveryService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Outbox');
+  private readonly box: SecretBox;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<number>;
+  private stopped = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly repo: OutboxRepository,
+    private readonly transport: MailTransport,
+  ) {
+    this.box = new SecretBox(config.auth.jwtSecret, OUTBOX_SEAL_PURPOSE);
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.config.email.deliveryInApi) this.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running?.catch(() => undefined);
+  }
+
+  start(): void {
+    this.stopped = false;
+    const tick = async () => {
+      if (this.stopped) return;
+      try {
+        await this.runOnce();
+      } catch (err) {
+        this.logger.warn(`Outbox delivery pass failed: ${(err as Error).message}`);
+      }
+      if (!this.stopped) this.timer = setTimeout(tick, this.config.email.pollIntervalMs).unref();
+    };
+    this.timer = setTimeout(tick, 0).unref();
+  }
+
+  /** One delivery pass until nothing is due; resolves with the number of mails handled. */
+  async runOnce(): Promise<number> {
+    if (this.running) return this.running;
+    this.running = (async () => {
+      let handled = 0;
+      for (;;) {
+        const batch = await this.repo.claim(BATCH, LEASE_MS);
+        if (batch.length === 0) return handled;
+        await Promise.all(batch.map((mail) => this.deliver(mail)));
+        handled += batch.length;
+        if (this.stopped) return handled;
+      }
+    })().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async deliver(mail: ClaimedMail): Promise<void> {
+    const opened = mail.sealed ? this.box.open(mail.sealed, mail.id) : null;
+    if (!opened) {
+      await this.repo.markFailed(mail.id, 'payload cannot be opened (JWT_SECRET changed?)');
+      return;
+    }
+    const message = { ...(JSON.parse(opened) as Omit<MailMessage, 'to'>), to: mail.recipient };
+    try {
+      const providerId = await this.transport.send(message, mail.id);
+      await this.repo.markSent(mail.id, providerId);
+    } catch (err) {
+      const e = err instanceof MailSendError ? err : new MailSendError((err as Error).message, false);
+      if (e.permanent || mail.attempts >= this.config.email.maxAttempts) {
+        this.logger.warn(`Mail ${mail.id} (${mail.template}) failed for good after ${mail.attempts} attempt(s): ${e.message}`);
+        await this.repo.markFailed(mail.id, e.message);
+      } else {
+        await this.repo.markRetry(mail.id, retryDelayMs(mail.attempts, this.config.email.retryBaseMs), e.message);
+      }
+    }
+  }
+}

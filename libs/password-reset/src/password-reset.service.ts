@@ -1,0 +1,103 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { type ClientInfo, Clock, type DomainEvent, DomainEvents, padTo, ProblemException } from '@app/common';
+import { checkPasswordPolicy, LockoutService, PasswordHasher } from '@app/auth';
+import { Mailer } from '@app/email';
+import { SessionsService } from '@app/sessions';
+import { OneTimeTokensRepository, UsersRepository } from '@app/users';
+
+/** A reset request answers no sooner than this, whether or not the email exists. */
+const REQUEST_FLOOR_MS = 150;
+
+/**
+ * Owns password reset (request → mailed single-use token → complete) and the "your password
+ * changed" notice that follows any password change.
+ */
+@Injectable()
+export class PasswordResetService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly users: UsersRepository,
+    private readonly tokens: OneTimeTokensRepository,
+    private readonly mailer: Mailer,
+    private readonly hasher: PasswordHasher,
+    private readonly sessions: SessionsService,
+    private readonly lockout: LockoutService,
+    private readonly events: DomainEvents,
+    private readonly clock: Clock,
+  ) {}
+
+  async request(email: string, client: ClientInfo): Promise<void> {
+    const started = performance.now();
+    const user = await this.users.findByEmail(email);
+    if (user && user.isActive) {
+      const ttl = this.config.email.passwordResetTtl;
+      await this.ds.transaction(async (manager) => {
+        const token = await this.tokens.issue(manager, user.id, 'reset_password', ttl);
+        const link = `${this.config.app.frontendUrl}/reset-password?token=${encodeURIComponent(token)}`;
+        await this.mailer.queue(manager, user.email, { template: 'reset_password', vars: { link, name: user.name, minutes: Math.round(ttl / 60) } });
+        await this.events.emit({
+          name: 'password.reset_requested',
+          outcome: 'success',
+          actorId: null,
+          targetUserId: user.id,
+          ip: client.ip,
+          userAgent: client.userAgent,
+          manager,
+        });
+      });
+    }
+    await padTo(started, REQUEST_FLOOR_MS);
+  }
+
+  /**
+   * Sets the new password, consumes the token, revokes every session of the user and marks the
+   * email verified (the mail proved it), all in one transaction; then clears the lockout.
+   */
+  async complete(token: string, password: string, client: ClientInfo): Promise<void> {
+    const problems = checkPasswordPolicy(password, this.config.auth.passwordPolicy);
+    if (problems.length) throw ProblemException.validation(problems.map((message) => ({ field: 'password', message })), 'The password does not meet the policy');
+    const hash = await this.hasher.hash(password);
+    const now = this.clock.now();
+    const outcome = await this.ds.transaction(async (manager) => {
+      const userId = await this.tokens.consume(manager, token, 'reset_password');
+      if (!userId) throw ProblemException.badRequest('invalid_token', 'The reset link is invalid, expired or already used');
+      await this.users.updatePasswordHash(userId, hash, now, manager);
+      await this.users.markEmailVerified(userId, now, manager);
+      const actor = { actorId: userId, ...client };
+      const revoked = await this.sessions.revokeAllForUser(userId, 'password_reset', actor, undefined, 'session.revoked', manager);
+      await this.events.emit({
+        name: 'password.reset_completed',
+        outcome: 'success',
+        actorId: userId,
+        targetUserId: userId,
+        ip: client.ip,
+        userAgent: client.userAgent,
+        metadata: { revoked_sessions: revoked.length },
+        manager,
+      });
+      return { userId, revoked, actor };
+    });
+    await this.sessions.afterRevocation(outcome.revoked, outcome.userId, 'password_reset', outcome.actor, 'session.revoked');
+    const user = await this.users.findById(outcome.userId);
+    if (user) await this.lockout.clear(user.email);
+  }
+
+  /** Inside the transaction of a password change or reset: queue the notice mail. */
+  @OnEvent('password.changed', { async: false, promisify: true, suppressErrors: false })
+  @OnEvent('password.reset_completed', { async: false, promisify: true, suppressErrors: false })
+  async notify(event: DomainEvent): Promise<void> {
+    if (event.outcome !== 'success' || !event.manager || !event.targetUserId) return;
+    const user = await this.users.findById(event.targetUserId, event.manager);
+    if (!user) return;
+    const when = `${this.clock.now().toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+    await this.mailer.queue(event.manager, user.email, {
+      template: 'password_changed',
+      vars: { name: user.name, when, via: event.name === 'password.reset_completed' ? 'reset' : 'change' },
+    });
+  }
+}

@@ -1,0 +1,34 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { generateToken, sha256 } from '@app/common';
+import { OneTimeTokenPurpose } from './one-time-token.entity';
+
+/** Email-verification and password-reset tokens: 32 random bytes out, SHA-256 in. */
+@Injectable()
+export class OneTimeTokensRepository {
+  /**
+   * Issues a token inside the caller's transaction. Older unused tokens of the same purpose are
+   * invalidated first, so only the newest mail works.
+   */
+  async issue(manager: EntityManager, userId: string, purpose: OneTimeTokenPurpose, ttlSeconds: number): Promise<string> {
+    await manager.query(`UPDATE one_time_tokens SET used_at = now() WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL`, [userId, purpose]);
+    const token = generateToken();
+    await manager.query(
+      `INSERT INTO one_time_tokens (user_id, purpose, token_hash, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
+      [userId, purpose, sha256(token), ttlSeconds],
+    );
+    return token;
+  }
+
+  /** Marks the token used if it is valid (right purpose, unused, unexpired); returns its user. Atomic: one winner. */
+  async consume(manager: EntityManager, token: string, purpose: OneTimeTokenPurpose): Promise<string | null> {
+    const result = await manager.query(
+      `UPDATE one_time_tokens SET used_at = now()
+        WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > now()
+        RETURNING user_id`,
+      [sha256(token), purpose],
+    );
+    const rows = Array.isArray(result[0]) ? result[0] : result;
+    return rows.length ? (rows[0].user_id as string) : null;
+  }
+}

@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { type AuthContext, type ClientInfo, DomainEvents, ProblemException } from '@app/common';
+import { OAuthIdentitiesRepository } from './oauth-identities.repository';
+import { OAuthIdentity } from './oauth-identity.entity';
+import { isOAuthProviderName } from './oauth-provider';
+import { OAuthProviders } from './oauth-providers';
+
+/** The caller's linked provider accounts: list, and unlink unless it is the last way to sign in. */
+@Injectable()
+export class IdentitiesService {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly identities: OAuthIdentitiesRepository,
+    private readonly providers: OAuthProviders,
+    private readonly events: DomainEvents,
+  ) {}
+
+  list(userId: string): Promise<OAuthIdentity[]> {
+    return this.identities.listForUser(userId);
+  }
+
+  /**
+   * 404 when not linked; 409 last_login_method when the user has no password and no other
+   * identity of a provider that is still enabled. The owner row is locked, so two concurrent
+   * unlinks cannot each leave the other as the last method and remove both.
+   */
+  async unlink(me: AuthContext, provider: string, client: ClientInfo): Promise<void> {
+    if (!isOAuthProviderName(provider)) throw ProblemException.notFound('No such linked account');
+    const ctx = { actorId: me.userId, targetUserId: me.userId, sessionId: me.sessionId, ip: client.ip, userAgent: client.userAgent };
+    const refused = await this.ds.transaction(async (manager) => {
+      const owner = await this.identities.lockOwner(me.userId, manager);
+      const linked = owner ? await this.identities.listForUser(me.userId, manager) : [];
+      const target = linked.find((i) => i.provider === provider);
+      if (!owner || !target) throw ProblemException.notFound('No such linked account');
+      const others = linked.filter((i) => i !== target && this.providers.isEnabled(i.provider));
+      if (!owner.hasPassword && others.length === 0) return true;
+      await this.identities.delete(target.id, manager);
+      await this.events.emit({ name: 'oauth.unlinked', outcome: 'success', ...ctx, metadata: { provider }, manager });
+      return false;
+    });
+    if (refused) {
+      await this.events.emit({ name: 'oauth.unlinked', outcome: 'failure', ...ctx, metadata: { provider, reason: 'last_login_method' } });
+      throw ProblemException.conflict('last_login_method', 'This is the only way this account can sign in; set a password or link another provider first');
+    }
+  }
+}

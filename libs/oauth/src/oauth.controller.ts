@@ -1,0 +1,130 @@
+import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Redirect, Req, Res } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiForbiddenResponse,
+  ApiFoundResponse,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { type AuthContext, Client, type ClientInfo, CurrentUser, Public } from '@app/common';
+import { AuthCookies, type IssuedTokens, TokenPairDto } from '@app/auth';
+import { AuthorizeUrlDto, ExchangeCodeDto, InitiateQueryDto, LinkProviderDto, OAuthProviderListDto } from './dto/oauth.dto';
+import { describeCallbackErrors } from './oauth-errors';
+import { OAUTH_PROVIDERS } from './oauth-provider';
+import { OAuthService } from './oauth.service';
+
+const PROVIDER_PARAM = { name: 'provider', enum: OAUTH_PROVIDERS, description: 'a configured provider; anything else → 404 not_found' };
+const COOKIE_MODE = {
+  name: 'X-Auth-Mode',
+  required: false,
+  description: '`cookie`: the refresh token is set as an HttpOnly cookie (plus a csrf_token cookie) and left out of the body',
+};
+
+type Redirection = { url: string; statusCode: number };
+
+@ApiTags('oauth')
+@Controller('oauth')
+export class OAuthController {
+  constructor(
+    private readonly oauth: OAuthService,
+    private readonly cookies: AuthCookies,
+  ) {}
+
+  @Public()
+  @Get('providers')
+  @ApiOperation({ summary: 'The configured social sign-in providers (client id and secret set)' })
+  @ApiOkResponse({ type: OAuthProviderListDto })
+  providers(): OAuthProviderListDto {
+    return { items: this.oauth.listProviders().map((p) => ({ name: p.name, initiate_url: p.initiateUrl })) };
+  }
+
+  @Public()
+  @Get(':provider/initiate')
+  @Redirect()
+  @Header('Cache-Control', 'no-store')
+  @ApiParam(PROVIDER_PARAM)
+  @ApiOperation({
+    summary: 'Start a sign-in: 302 to the provider',
+    description: 'The authorize URL carries a random single-use `state` (kept server-side for 10 minutes) and, S256, a PKCE `code_challenge`.',
+  })
+  @ApiFoundResponse({ description: "Location: the provider's authorize URL" })
+  @ApiBadRequestResponse({ description: 'validation_failed: redirect_to is not a path on FRONTEND_URL' })
+  @ApiNotFoundResponse({ description: 'not_found: unknown or unconfigured provider' })
+  @ApiServiceUnavailableResponse({ description: 'service_unavailable: the state store (Redis) is down' })
+  async initiate(@Param('provider') provider: string, @Query() query: InitiateQueryDto): Promise<Redirection> {
+    return { url: await this.oauth.initiate(provider, query.redirect_to), statusCode: 302 };
+  }
+
+  @Public()
+  @Get(':provider/callback')
+  @Redirect()
+  @Header('Cache-Control', 'no-store')
+  @ApiParam(PROVIDER_PARAM)
+  @ApiQuery({ name: 'code', required: false, description: 'authorization code from the provider' })
+  @ApiQuery({ name: 'state', required: false, description: 'the state handle sent at initiate' })
+  @ApiQuery({ name: 'error', required: false, description: 'set by the provider on failure (e.g. access_denied)' })
+  @ApiOperation({
+    summary: 'Where the provider sends the browser back: 302 to FRONTEND_URL/oauth/callback',
+    description:
+      'Success (sign-in): `?code=<one-time code>` (+ `&redirect_to=<path>`), to be redeemed with POST /oauth/exchange within 60 s. ' +
+      'Success (link flow): `?linked=<provider>` (+ `&redirect_to`). ' +
+      `Failure: \`?error=<code>\` and nothing is created — ${describeCallbackErrors()}. No token ever appears in a URL.`,
+  })
+  @ApiFoundResponse({ description: 'Location: FRONTEND_URL/oauth/callback?code=… | ?linked=… | ?error=…' })
+  @ApiNotFoundResponse({ description: 'not_found: unknown or unconfigured provider' })
+  async callback(@Param('provider') provider: string, @Query() query: Record<string, unknown>, @Client() client: ClientInfo): Promise<Redirection> {
+    // read by name rather than through a strict DTO: providers add parameters of their own
+    // (Google: scope, authuser, prompt, hd, iss), and a callback must never answer a browser with 400
+    const pick = (name: string) => (typeof query[name] === 'string' ? (query[name] as string) : undefined);
+    const url = await this.oauth.callback(provider, { code: pick('code'), state: pick('state'), error: pick('error') }, client);
+    return { url, statusCode: 302 };
+  }
+
+  @Public()
+  @Post('exchange')
+  @HttpCode(200)
+  @ApiHeader(COOKIE_MODE)
+  @ApiOperation({ summary: 'Redeem the one-time code of a finished OAuth sign-in for a session (auth_method google/github)' })
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiBadRequestResponse({ description: 'invalid_token: unknown, expired (60 s) or already used code; validation_failed' })
+  @ApiForbiddenResponse({ description: 'account_disabled' })
+  @ApiServiceUnavailableResponse({ description: 'service_unavailable: the code store (Redis) is down' })
+  async exchange(@Body() dto: ExchangeCodeDto, @Client() client: ClientInfo, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenPairDto> {
+    return this.respond(await this.oauth.exchange(dto.code, client), this.cookies.wantsCookies(req), res);
+  }
+
+  @Post(':provider/link')
+  @HttpCode(200)
+  @ApiBearerAuth()
+  @ApiParam(PROVIDER_PARAM)
+  @ApiOperation({
+    summary: 'Start linking a provider account to the caller',
+    description:
+      'Open `authorize_url` in the browser; the callback then links that provider account to the caller and redirects to ' +
+      '`FRONTEND_URL/oauth/callback?linked=<provider>`, or `?error=identity_in_use` (the account belongs to another user) / ' +
+      '`?error=provider_already_linked`, with nothing changed.',
+  })
+  @ApiOkResponse({ type: AuthorizeUrlDto })
+  @ApiConflictResponse({ description: 'provider_already_linked: the caller already has an account of this provider linked' })
+  @ApiNotFoundResponse({ description: 'not_found: unknown or unconfigured provider' })
+  async link(@CurrentUser() me: AuthContext, @Param('provider') provider: string, @Body() dto: LinkProviderDto): Promise<AuthorizeUrlDto> {
+    return { authorize_url: await this.oauth.startLink(me, provider, dto.redirect_to) };
+  }
+
+  /** Cookie mode exactly as POST /auth/login answers it. */
+  private respond(issued: IssuedTokens, cookieMode: boolean, res: Response): TokenPairDto {
+    if (!cookieMode) return issued.body;
+    this.cookies.set(res, issued.refreshToken, issued.refreshExpiresIn);
+    const { refresh_token: _omitted, ...body } = issued.body;
+    return body;
+  }
+}

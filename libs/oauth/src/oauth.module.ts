@@ -1,0 +1,26 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from '@app/auth';
+import { SessionsModule } from '@app/sessions';
+import { UsersModule } from '@app/users';
+import { AccountLinker } from './account-linker.service';
+import { ExchangeCodes } from './flow/exchange-codes';
+import { IdentitiesController } from './identities.controller';
+import { IdentitiesService } from './identities.service';
+import { OAuthIdentitiesRepository } from './oauth-identities.repository';
+import { OAuthIdentity } from './oauth-identity.entity';
+import { OAuthController } from './oauth.controller';
+import { OAuthProviders } from './oauth-providers';
+import { OAuthService } from './oauth.service';
+
+/**
+ * Social sign-in (Google, GitHub): passport strategies configured from GOOGLE_* / GITHUB_*,
+ * state + PKCE in the shared store, the linking rules, one-time exchange codes, and the
+ * caller's linked identities. Sessions are started by AuthService, like a password sign-in.
+ */
+@Module({
+  imports: [TypeOrmModule.forFeature([OAuthIdentity]), UsersModule, SessionsModule, AuthModule],
+  controllers: [OAuthController, IdentitiesController],
+  providers: [OAuthProviders, ExchangeCodes, OAuthIdentitiesRepository, AccountLinker, OAuthService, IdentitiesService],
+})
+export class OAuthModule {}

@@ -89,7 +89,7 @@ describe('Email verification and password reset (fake Resend)', () => {
     expect(known.text).toBe(notKnown.text);
     await deliver(t);
     expect(resend.mailsTo(unknown)).toHaveLength(0);
-    const link = resend.lastLink(user.email);
+    const link = resend.lastLink(user.email, 'Reset your password');
     expect(link).toMatch(/^http:\/\/app\.test\/reset-password\?token=/);
     const token = tokenOf(link);
 
@@ -112,10 +112,10 @@ describe('Email verification and password reset (fake Resend)', () => {
     const user = await register(t);
     await t.http().post('/api/v1/auth/password-reset').send({ email: user.email }).expect(202);
     await deliver(t);
-    const first = tokenOf(resend.lastLink(user.email));
+    const first = tokenOf(resend.lastLink(user.email, 'Reset your password'));
     await t.http().post('/api/v1/auth/password-reset').send({ email: user.email }).expect(202);
     await deliver(t);
-    const second = tokenOf(resend.lastLink(user.email));
+    const second = tokenOf(resend.lastLink(user.email, 'Reset your password'));
     expect(second).not.toBe(first);
     const old = await t.http().post('/api/v1/auth/password-reset/complete').send({ token: first, password: 'Reset-Pass-42' }).expect(400);
     expect(old.body.code).toBe('invalid_token');
@@ -137,18 +137,19 @@ describe('Email outbox under Resend failures', () => {
   afterAll(() => resend.stop());
 
   it('accepts registrations while Resend is down and delivers every mail exactly once after it recovers', async () => {
-    const t = await startTestApp({ RESEND_API_KEY: 're_test_key', RESEND_BASE_URL: resend.url, EMAIL_RETRY_BASE_MS: '30' });
+    // a base long enough that one delivery pass never sees its own retries come due again
+    const t = await startTestApp({ RESEND_API_KEY: 're_test_key', RESEND_BASE_URL: resend.url, EMAIL_RETRY_BASE_MS: '400' });
     try {
       resend.failWith(500);
       const users = await Promise.all(Array.from({ length: 6 }, () => register(t)));
       await deliver(t);
       expect(resend.delivered).toHaveLength(0);
       expect(resend.requests.length).toBe(6);
-      await new Promise((r) => setTimeout(r, 80));
+      await new Promise((r) => setTimeout(r, 600));
       await deliver(t);
       resend.succeed();
-      for (let i = 0; i < 20; i++) {
-        await new Promise((r) => setTimeout(r, 60));
+      for (let i = 0; i < 30; i++) {
+        await new Promise((r) => setTimeout(r, 300));
         await deliver(t);
         const [{ pending }] = await t.sql<{ pending: number }>(`SELECT count(*)::int AS pending FROM email_outbox WHERE status <> 'sent'`);
         if (pending === 0) break;

@@ -59,9 +59,9 @@ export class FakeResend {
     return this.delivered.filter((m) => m.to.some((t) => t.toLowerCase() === recipient.toLowerCase()));
   }
 
-  /** The first link in the last mail to `recipient`. */
-  lastLink(recipient: string): string {
-    const mails = this.mailsTo(recipient);
+  /** The first link in the last mail to `recipient` (with that subject, when given). */
+  lastLink(recipient: string, subject?: string): string {
+    const mails = this.mailsTo(recipient).filter((m) => !subject || m.subject === subject);
     const text = mails[mails.length - 1]?.text ?? '';
     const match = text.match(/https?:\/\/\S+/);
     if (!match) throw new Error(`no link in the mails to ${recipient}: ${JSON.stringify(mails)}`);

@@ -8,9 +8,11 @@ import { HealthModule } from '@app/health';
 import { AdminModule } from '@app/admin';
 import { AuditModule } from '@app/audit';
 import { AuthModule } from '@app/auth';
+import { OAuthModule } from '@app/oauth';
 import { EmailModule } from '@app/email';
 import { EmailVerificationModule } from '@app/email-verification';
 import { PasswordResetModule } from '@app/password-reset';
+import { RetentionModule } from '@app/retention';
 import { SessionsModule } from '@app/sessions';
 import { UsersModule } from '@app/users';
 
@@ -31,11 +33,14 @@ export class AppModule {
         UsersModule,
         SessionsModule,
         AuthModule,
+        OAuthModule,
         AdminModule,
         EmailModule,
         EmailVerificationModule,
         PasswordResetModule,
         HealthModule,
+        // the purge job runs in the worker; in embedded mode (one process, no worker) here
+        RetentionModule.forRoot({ schedule: config.app.embedded }),
       ],
     };
   }

@@ -7,6 +7,7 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from '@app/config';
+import { MetricsService } from '@app/health';
 import { AppValidationPipe, bodyParsers, httpLoggerOptions, ProblemDetailsFilter, requestIdMiddleware } from '@app/common';
 import { AppModule } from './app.module';
 
@@ -25,6 +26,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.set('trust proxy', config.app.trustProxy);
   app.disable('x-powered-by');
   app.use(requestIdMiddleware);
+  app.use(app.get(MetricsService).httpMiddleware);
   app.use(pinoHttp(httpLoggerOptions(config)));
   app.use(helmet());
   app.enableCors({
@@ -38,7 +40,12 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   for (const parser of bodyParsers()) app.use(parser);
   app.use(cookieParser());
 
-  app.setGlobalPrefix(API_PREFIX, { exclude: [{ path: 'health', method: RequestMethod.GET }] });
+  app.setGlobalPrefix(API_PREFIX, {
+    exclude: [
+      { path: 'health', method: RequestMethod.GET },
+      { path: 'metrics', method: RequestMethod.GET },
+    ],
+  });
   app.useGlobalPipes(new AppValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
 

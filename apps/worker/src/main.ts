@@ -13,7 +13,8 @@ function configOrExit(): AppConfig {
       throw new ConfigError(
         'Invalid configuration: DATABASE_URL is required for the worker (in embedded mode the jobs run inside the API)',
       );
-    return config;
+    // the worker always delivers the outbox, whatever EMAIL_DELIVERY_IN_API says for the API
+    return { ...config, email: { ...config.email, deliveryInApi: true } };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`${err.message}\n`);
@@ -31,8 +32,9 @@ async function main(): Promise<void> {
   app.flushLogs();
   // No HTTP server to drain: Nest's own hooks close the database and Redis on SIGTERM/SIGINT.
   app.enableShutdownHooks();
-  // Jobs (email outbox delivery, purge of expired sessions/tokens) are registered by later work.
-  app.get(Logger).log('Worker started', 'Bootstrap');
+  // Jobs start with the application context: outbox delivery (every EMAIL_POLL_INTERVAL_MS) and
+  // the purge job (every 5 minutes, one node at a time).
+  app.get(Logger).log('Worker started: email outbox delivery, purge job', 'Bootstrap');
 }
 
 main().catch((err) => {

@@ -4,11 +4,13 @@ import { AppConfig, ConfigModule } from '@app/config';
 import { CommonModule, LoggingModule } from '@app/common';
 import { DatabaseModule } from '@app/database';
 import { RedisModule } from '@app/redis';
+import { EmailModule } from '@app/email';
+import { RetentionModule } from '@app/retention';
 
 /**
  * The background process: the same configuration, logging, database and store as the API, no
- * HTTP. Jobs (email outbox delivery, purge of expired sessions and tokens) are registered here by
- * the libs that own them once those exist; until then the worker only boots, migrates and waits.
+ * HTTP. Jobs: email outbox delivery (EmailModule; main.ts forces it on here) and the purge job
+ * (RetentionModule, scheduled). Both are safe next to API nodes and other workers.
  */
 @Module({})
 export class WorkerModule {
@@ -22,6 +24,8 @@ export class WorkerModule {
         EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
         DatabaseModule,
         RedisModule,
+        EmailModule,
+        RetentionModule.forRoot({ schedule: true }),
       ],
     };
   }

@@ -67,6 +67,10 @@ export interface AppConfig {
     retryBaseMs: number;
   };
   health: { token?: string };
+  retention: {
+    /** audit events older than this many days are purged; unset = kept forever */
+    auditDays?: number;
+  };
   oauth: {
     google: OAuthProviderConfig & { userInfoUrl: string };
     github: OAuthProviderConfig & { userUrl: string; emailsUrl: string };

@@ -91,6 +91,7 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(3600000) EMAIL_RETRY_BASE_MS?: number;
 
   @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(16, { message: 'HEALTH_TOKEN must be at least 16 characters' }) HEALTH_TOKEN?: string;
+  @IsOptional() @Transform(emptyToUndefined) @Transform(toInt) @Min(1) @Max(36500) @IsInt() AUDIT_RETENTION_DAYS?: number;
 
   @IsOptional() @Transform(emptyToUndefined) @IsEmail() BOOTSTRAP_ADMIN_EMAIL?: string;
   @IsOptional() @Transform(emptyToUndefined) @IsString() BOOTSTRAP_ADMIN_PASSWORD?: string;

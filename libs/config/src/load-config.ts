@@ -116,6 +116,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       retryBaseMs: env.EMAIL_RETRY_BASE_MS ?? 5000,
     },
     health: { token: env.HEALTH_TOKEN },
+    retention: { auditDays: env.AUDIT_RETENTION_DAYS },
     oauth: {
       google: {
         clientId: env.GOOGLE_CLIENT_ID,

@@ -2,3 +2,4 @@ export * from './database.module';
 export * from './data-source-options';
 export * from './migrate';
 export { MIGRATIONS } from './migrations';
+export * from './database-status';

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { getPGliteInstance, PGliteDriver } from 'typeorm-pglite';
 
 type Callback = (err: Error | null, result?: unknown) => void;
@@ -78,6 +79,7 @@ class SerializedPGlitePool extends EventEmitter {
 /** The `driver` option for TypeORM's postgres dialect backed by PGlite stored in `dataDir`. */
 export function embeddedPostgresDriver(dataDir: string): unknown {
   mkdirSync(dataDir, { recursive: true });
-  new PGliteDriver({ dataDir });
+  // pg_trgm backs the trigram indexes of the admin user search, as on a real server
+  new PGliteDriver({ dataDir, extensions: { pg_trgm } });
   return { Pool: SerializedPGlitePool };
 }

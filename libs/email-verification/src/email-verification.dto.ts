@@ -12,7 +12,8 @@ export class VerifyEmailQueryDto {
 
 export class EmailOnlyDto {
   @ApiProperty({ example: 'ada@example.com' })
-  @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
+  // lone UTF-16 surrogates become U+FFFD first: validator's isEmail throws URIError on them (a 500)
+  @Transform(({ value }) => (typeof value === 'string' ? value.replace(/\p{Cs}/gu, '\uFFFD').trim() : value))
   @IsEmail({}, { message: 'must be a valid email address' })
   @MaxLength(254)
   email: string;

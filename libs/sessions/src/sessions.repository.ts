@@ -182,6 +182,12 @@ export class SessionsRepository {
     return { session: toSession(rows[0]), userActive: rows[0].user_active, userRole: rows[0].user_role };
   }
 
+  /** Live sessions (not revoked, not expired): an index-only count over the live partial index. */
+  async countActive(now: Date): Promise<number> {
+    const [row] = await this.ds.query(`SELECT count(*)::int AS n FROM sessions WHERE revoked_at IS NULL AND expires_at > $1`, [now]);
+    return row.n as number;
+  }
+
   /** Newest first, keyset-paginated on (created_at, id); `limit + 1` rows for the next cursor. */
   async list(f: SessionListFilter): Promise<SessionWithEmail[]> {
     const where: string[] = [];

@@ -166,6 +166,11 @@ export class SessionsService {
     return this.repo.list({ ...filter, now: this.clock.now(), cursor: filter.cursor ? decodeCursor(filter.cursor) : undefined });
   }
 
+  /** For the active-sessions gauge. */
+  countActive(): Promise<number> {
+    return this.repo.countActive(this.clock.now());
+  }
+
   private async revokeAndRecord(ids: string[], userId: string, reason: string, actor: Actor, event: 'session.revoked' | 'auth.logout' | 'admin.session_revoked') {
     const revoked = await this.repo.revoke(ids, reason, this.clock.now());
     await this.accessState.sessionsRevoked(ids);

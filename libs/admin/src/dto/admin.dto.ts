@@ -7,7 +7,12 @@ import { UserDto } from '@app/users';
 const toBool = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
 
 export class AdminUserQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ description: 'matches email or name, case-insensitive' })
+  @ApiPropertyOptional({
+    description:
+      'matches email or name, case-insensitive, anywhere in the value (% and _ are literal). From 3 characters on, ' +
+      'a trigram index finds the matches; a shorter q is a filtered scan in created_at order (fast when matches are ' +
+      'common, slower on a large table when they are rare)',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(100)

@@ -3,7 +3,8 @@ import { Transform } from 'class-transformer';
 import { IsEmail, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import { UserDto } from '@app/users';
 
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+// lone UTF-16 surrogates become U+FFFD first: validator's isEmail throws URIError on them (a 500)
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.replace(/\p{Cs}/gu, '\uFFFD').trim() : value);
 
 export class RegisterDto {
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })

@@ -255,6 +255,7 @@ describe('OAuth: sign-in and the linking rules', () => {
 
   it('a provider-verified email matching a user (any case) links to that user and signs in', async () => {
     const user = await register(t, uniqueEmail('match'));
+    await t.sql(`UPDATE users SET email_verified_at = now() WHERE id = $1`, [user.id]);
     const sub = nextId();
     fake.setGoogleUser({ sub, email: user.email.toUpperCase(), email_verified: true });
     const before = await counts();
@@ -263,8 +264,21 @@ describe('OAuth: sign-in and the linking rules', () => {
     expect(await counts()).toEqual({ users: before.users, identities: before.identities + 1, sessions: before.sessions + 1 });
     expect(await identitiesOf(user.id)).toEqual([{ provider: 'google', provider_user_id: sub, email: user.email.toUpperCase() }]);
     expect((await auditOf(user.id, 'oauth.linked'))[0]).toMatchObject({ outcome: 'success', metadata: { provider: 'google', via: 'email_match' } });
-    // the password still works
+    // the owner had proven the address, so their password still works
     await login(t, user.email);
+  });
+
+  it('linking into a never-verified account drops the unproven password and its sessions (pre-hijack defence)', async () => {
+    const planted = await register(t, uniqueEmail('planted'));
+    const squatter = await login(t, planted.email);
+    fake.setGoogleUser({ sub: nextId(), email: planted.email, email_verified: true });
+    const owner = await signIn('google');
+    expect(owner.user).toMatchObject({ id: planted.id, email_verified: true });
+    const refused = await t.http().post('/api/v1/auth/login').send({ email: planted.email, password: planted.password }).expect(401);
+    expect(refused.body.code).toBe('invalid_credentials');
+    expect((await t.http().get('/api/v1/auth/me').set('Authorization', `Bearer ${squatter.access_token}`)).body.code).toBe('token_revoked');
+    await t.http().get('/api/v1/auth/me').set('Authorization', `Bearer ${owner.access_token}`).expect(200);
+    expect((await auditOf(planted.id, 'oauth.linked'))[0]).toMatchObject({ metadata: { via: 'email_match', unproven_login_removed: true } });
   });
 
   it('a matching email the provider has not verified fails account_exists and links nothing', async () => {

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { type ClientInfo, Clock, DomainEvents, ProblemException } from '@app/common';
-import { AccessStateService } from '@app/sessions';
+import { AccessStateService, SessionsService } from '@app/sessions';
 import { User, UsersRepository } from '@app/users';
 import { IdentityConflictError, OAuthIdentitiesRepository } from './oauth-identities.repository';
 import { OAuthFlowError } from './oauth-errors';
@@ -28,6 +28,7 @@ export class AccountLinker {
     private readonly events: DomainEvents,
     private readonly clock: Clock,
     private readonly accessState: AccessStateService,
+    private readonly sessions: SessionsService,
   ) {}
 
   /** The user this provider account signs in (linking or creating per the rules). */
@@ -67,10 +68,25 @@ export class AccountLinker {
       if (!profile.emailVerified) throw new OAuthFlowError('account_exists', existing.id);
       this.admit(existing, profile);
       if (current) throw new OAuthFlowError('provider_already_linked', existing.id);
-      await this.ds.transaction(async (manager) => {
+      // Pre-account-takeover defence: if the address was never verified, whoever registered it
+      // (and set its password) never proved owning it. The provider just did, for the real owner:
+      // that password is dropped and its sessions revoked, in the same transaction as the link.
+      const actor = { actorId: existing.id, ...client };
+      const claimed = await this.ds.transaction(async (manager) => {
+        const unproven = await this.users.claimUnverified(existing.id, this.clock.now(), manager);
+        const revoked = unproven ? await this.sessions.revokeAllForUser(existing.id, 'unverified_account_claimed', actor, undefined, 'session.revoked', manager) : [];
         await this.identities.insert({ userId: existing.id, provider: profile.provider, providerUserId: profile.providerUserId, email: profile.email }, manager);
-        await this.events.emit({ ...this.audit('oauth.linked', existing.id, null, client), metadata: { provider: profile.provider, via: 'email_match' }, manager });
+        await this.events.emit({
+          ...this.audit('oauth.linked', existing.id, null, client),
+          metadata: { provider: profile.provider, via: 'email_match', unproven_login_removed: unproven },
+          manager,
+        });
+        return { unproven, revoked };
       });
+      if (claimed.unproven) {
+        await this.sessions.afterRevocation(claimed.revoked, existing.id, 'unverified_account_claimed', actor, 'session.revoked');
+        return (await this.users.findById(existing.id)) ?? existing;
+      }
       return existing;
     }
 

@@ -60,6 +60,20 @@ export class UsersRepository {
     await this.r(manager).update({ id }, changedAt ? { passwordHash: hash, passwordChangedAt: changedAt } : { passwordHash: hash });
   }
 
+  /**
+   * The owner of the address has just proven it (through a provider): a password set by whoever
+   * registered the address without proving it is dropped, and the email is marked verified.
+   */
+  async claimUnverified(id: string, at: Date, manager: EntityManager): Promise<boolean> {
+    const result = await manager.query(
+      `UPDATE users SET email_verified_at = $2, password_hash = NULL, password_changed_at = $2, updated_at = $2
+        WHERE id = $1 AND email_verified_at IS NULL RETURNING id`,
+      [id, at],
+    );
+    const rows = Array.isArray(result[0]) ? result[0] : result;
+    return rows.length > 0;
+  }
+
   async recordSignin(id: string, at: Date, manager?: EntityManager): Promise<void> {
     await this.r(manager).update({ id }, { lastSigninAt: at });
   }

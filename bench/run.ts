@@ -200,12 +200,14 @@ async function measure(name: string, url: string, shape: () => Shape, during?: (
     note = (await side?.stop()) ?? note;
   }
   const rpsRuns = runs.map((r) => (r as autocannon.Result & { rps: number }).rps);
-  const total = runs.reduce((a, r) => a + (r.requests.total ?? 0), 0);
-  const bad = runs.reduce((a, r) => a + r.non2xx + r.errors, 0);
+  const errors = runs.reduce((a, r) => a + r.errors, 0);
+  const total = runs.reduce((a, r) => a + (r.requests.total ?? 0), 0) + errors;
+  const bad = runs.reduce((a, r) => a + r.non2xx, 0) + errors;
   if (bad > total * 0.01) {
     const codes = runs.flatMap((r) => Object.entries(r.statusCodeStats ?? {}).map(([c, v]) => `${c}×${v.count}`)).join(' ');
-    note = `INVALID: ${round((bad / Math.max(1, total)) * 100)} % of the answers were not 2xx (${codes})${note ? `; ${note}` : ''}`;
+    note = `INVALID: ${round((bad / Math.max(1, total)) * 100)} % of the requests failed (${errors} connection errors; statuses ${codes || 'none'})${note ? `; ${note}` : ''}`;
   }
+  if (serverGone()) throw new Error(`${serverGone()} during "${name}": stopped from outside this run? (see bench/server.log)`);
   const result: Measured = {
     name,
     rps: round(median(rpsRuns)),
@@ -224,6 +226,9 @@ async function measure(name: string, url: string, shape: () => Shape, during?: (
 
 // ---------------------------------------------------------------------------------------------
 // processes
+
+/** set once the product server is started: says whether it has died */
+let serverGone: () => string | undefined = () => undefined;
 
 interface Server {
   child: ChildProcess;
@@ -437,6 +442,8 @@ async function main(): Promise<void> {
   const extra: Record<string, unknown> = {};
   try {
     product = await startProduct(env, logFile);
+    const watched = product.child;
+    serverGone = () => (watched.exitCode !== null || watched.signalCode !== null ? `the API exited (code ${watched.exitCode}, signal ${watched.signalCode})` : undefined);
     log(`• API (production build) at ${product.url}, pid ${product.pid}; log in bench/server.log`);
 
     // --- data: login users share one hash made with the production parameters
@@ -600,6 +607,7 @@ async function main(): Promise<void> {
 
     extra.rssAfterRunsMb = await idleRss(product.pid);
   } finally {
+    serverGone = () => undefined;
     await stopChild(ceiling?.child);
     const exitCode = await stopChild(product?.child);
     if (product) extra.serverExitCode = exitCode;
@@ -699,8 +707,9 @@ async function soak(product: Server, meToken: string, adminToken: string, loginU
   const sampler = setInterval(() => samples.push({ t: Math.round((Date.now() - started) / 1000), rssMb: round(rssMb(product.pid)) }), 10000);
   let n = 0;
   let chain = (await http(product.url, 'POST', '/api/v1/auth/login', { email: 'login3@bench.test', password: PASSWORD })).body.refresh_token as string;
+  let streams: autocannon.Result[] = [];
   try {
-    await Promise.all([
+    streams = await Promise.all([
       cannon(product.url, { connections: 4, overallRate: 400, path: '/api/v1/auth/me', headers: { authorization: `Bearer ${meToken}` } }, seconds),
       cannon(
         product.url,
@@ -762,8 +771,10 @@ async function soak(product: Server, meToken: string, adminToken: string, loginU
   const end = round(rssMb(product.pid));
   const baseline = samples.find((s) => s.t >= 60)?.rssMb ?? samples[0]?.rssMb ?? end;
   const growthPct = round(((end - baseline) / baseline) * 100, 1);
-  log(`  RSS ${baseline} MB after the first minute → ${end} MB at the end (${growthPct} %); peak ${Math.max(...samples.map((s) => s.rssMb))} MB`);
-  return { minutes: SOAK_MINUTES, baselineMb: baseline, endMb: end, growthPct, samples };
+  const requests = streams.reduce((a, r) => a + (r.requests.total ?? 0), 0);
+  const failed = streams.reduce((a, r) => a + r.non2xx + r.errors, 0);
+  log(`  RSS ${baseline} MB after the first minute → ${end} MB at the end (${growthPct} %); peak ${Math.max(...samples.map((s) => s.rssMb))} MB; ${requests} requests, ${failed} not 2xx`);
+  return { minutes: SOAK_MINUTES, baselineMb: baseline, endMb: end, growthPct, requests, failed, samples };
 }
 
 main().catch((err) => {

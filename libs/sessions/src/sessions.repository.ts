@@ -101,7 +101,7 @@ export class SessionsRepository {
 
       const [token] = await m.query(
         `SELECT t.used_at, t.successor_sealed,
-                (SELECT c.used_at IS NULL FROM refresh_tokens c WHERE c.parent_id = t.id LIMIT 1) AS child_unused
+                (SELECT c.used_at IS NULL FROM refresh_tokens c WHERE c.session_id = t.session_id AND c.parent_id = t.id LIMIT 1) AS child_unused
            FROM refresh_tokens t WHERE t.id = $1`,
         [tokenId],
       );

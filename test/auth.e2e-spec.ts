@@ -266,6 +266,31 @@ describe('Accounts: instant revocation and sessions', () => {
     expect(r.body.code).toBe('invalid_refresh_token');
   });
 
+  it('an unused refresh token of an ended session stays invalid_refresh_token on every try, never reuse, and writes nothing', async () => {
+    const { tokens } = await registerAndLogin(t);
+    await t.http().post('/api/v1/auth/logout').set(...bearer(tokens.access_token)).expect(204);
+    for (let i = 0; i < 2; i++) {
+      const r = await t.http().post('/api/v1/auth/refresh').send({ refresh_token: tokens.refresh_token }).expect(401);
+      expect(r.body.code).toBe('invalid_refresh_token');
+    }
+    const [state] = await t.sql<{ revoked_reason: string; tokens: number }>(
+      `SELECT s.revoked_reason, (SELECT count(*)::int FROM refresh_tokens WHERE session_id = s.id) AS tokens FROM sessions s WHERE s.id = $1`,
+      [tokens.session_id],
+    );
+    expect(state).toEqual({ revoked_reason: 'logout', tokens: 1 });
+
+    // an expired (not revoked) session: same answer, no successor, expiry not slid
+    const other = await registerAndLogin(t);
+    await t.sql(`UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = $1`, [other.tokens.session_id]);
+    const expired = await t.http().post('/api/v1/auth/refresh').send({ refresh_token: other.tokens.refresh_token }).expect(401);
+    expect(expired.body.code).toBe('invalid_refresh_token');
+    const [after] = await t.sql<{ live: boolean; tokens: number }>(
+      `SELECT s.expires_at > now() AS live, (SELECT count(*)::int FROM refresh_tokens WHERE session_id = s.id) AS tokens FROM sessions s WHERE s.id = $1`,
+      [other.tokens.session_id],
+    );
+    expect(after).toEqual({ live: false, tokens: 1 });
+  });
+
   it('logout-all revokes every session of the caller', async () => {
     const user = await register(t);
     const a = await login(t, user.email);

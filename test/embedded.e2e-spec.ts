@@ -162,6 +162,35 @@ describe('Embedded mode: no DATABASE_URL, no REDIS_URL', () => {
     BOOT_TIMEOUT_MS + 10_000,
   );
 
+  it('registers, signs in, rotates refresh tokens (grace and reuse included) and answers /auth/me on PGlite', async () => {
+    expect(first).toBeDefined();
+    const base = `http://127.0.0.1:${first.port}/api/v1`;
+    const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+      return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, any> };
+    };
+    const credentials = { email: 'embedded@example.test', password: 'Correct-Horse-7' };
+    expect((await post('/auth/register', credentials)).status).toBe(201);
+    const signedIn = await post('/auth/login', credentials);
+    expect(signedIn.status).toBe(200);
+
+    const [a, b] = await Promise.all([post('/auth/refresh', { refresh_token: signedIn.body.refresh_token }), post('/auth/refresh', { refresh_token: signedIn.body.refresh_token })]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(a.body.refresh_token).toBe(b.body.refresh_token);
+    expect(a.body.user.email).toBe(credentials.email);
+    const next = await post('/auth/refresh', { refresh_token: a.body.refresh_token });
+    expect(next.status).toBe(200);
+
+    const me = await fetch(`${base}/auth/me`, { headers: { authorization: `Bearer ${next.body.access_token}` } });
+    expect(me.status).toBe(200);
+    expect(((await me.json()) as { email: string }).email).toBe(credentials.email);
+
+    const reuse = await post('/auth/refresh', { refresh_token: signedIn.body.refresh_token });
+    expect([reuse.status, reuse.body.code]).toEqual([401, 'refresh_token_reused']);
+    const dead = await fetch(`${base}/auth/me`, { headers: { authorization: `Bearer ${next.body.access_token}` } });
+    expect(dead.status).toBe(401);
+  });
+
   it(
     'stops cleanly on SIGTERM',
     async () => {

@@ -8,7 +8,7 @@ import { pinoHttp } from 'pino-http';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from '@app/config';
 import { MetricsService } from '@app/health';
-import { AppValidationPipe, bodyParsers, httpLoggerOptions, ProblemDetailsFilter, requestIdMiddleware } from '@app/common';
+import { AppValidationPipe, bodyParsers, httpLoggerOptions, ProblemDetailsFilter, requestIdMiddleware, requestLogDestination } from '@app/common';
 import { AppModule } from './app.module';
 
 export const API_PREFIX = 'api/v1';
@@ -27,7 +27,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.disable('x-powered-by');
   app.use(requestIdMiddleware);
   app.use(app.get(MetricsService).httpMiddleware);
-  app.use(pinoHttp(httpLoggerOptions(config)));
+  app.use(pinoHttp(httpLoggerOptions(config), requestLogDestination(config)));
   app.use(helmet());
   app.enableCors({
     origin: (origin, callback) => callback(null, !!origin && config.app.corsOrigins.includes(origin)),

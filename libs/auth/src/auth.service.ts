@@ -114,9 +114,7 @@ export class AuthService {
 
   async refresh(refreshToken: string, client: ClientInfo): Promise<IssuedTokens> {
     const rotated = await this.sessions.rotate(refreshToken, client);
-    const user = await this.users.findById(rotated.session.userId);
-    if (!user) throw ProblemException.unauthorized('invalid_refresh_token', 'The refresh token is invalid, expired or revoked');
-    return this.issue(user, rotated.session, rotated.refreshToken);
+    return this.issue(rotated.user, rotated.session, rotated.refreshToken);
   }
 
   async logout(me: AuthContext, client: ClientInfo): Promise<void> {

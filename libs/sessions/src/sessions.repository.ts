@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { type Cursor, type Role } from '@app/common';
 import { AuthMethod, Session } from './session.entity';
 import { RefreshToken } from './refresh-token.entity';
+import { User, userColumns, userFromRow } from '@app/users';
 
 export interface NewSession {
   userId: string;
@@ -24,8 +25,8 @@ export type RotationOutcome =
   | { kind: 'unknown' }
   | { kind: 'inactive'; session: Session }
   | { kind: 'disabled'; session: Session }
-  | { kind: 'rotated'; session: Session; role: Role }
-  | { kind: 'grace'; session: Session; role: Role; sealedSuccessor: string }
+  | { kind: 'rotated'; session: Session; user: User }
+  | { kind: 'grace'; session: Session; user: User; sealedSuccessor: string }
   | { kind: 'reused'; session: Session };
 
 export interface RotationInput {
@@ -78,56 +79,100 @@ export class SessionsRepository {
    * One refresh, serialised per session by a row lock on the session: concurrent refreshes of a
    * family cannot fork it. The immediate parent of the current token, presented again within the
    * grace window, gets the same successor back; any other used token revokes the family.
+   *
+   * The common case costs one statement (this is the hottest write path): see `rotateUnused`.
+   * Everything else (a token already used: grace or reuse; a session that ended; a disabled user)
+   * takes the serialised path below.
    */
-  rotate(input: RotationInput): Promise<RotationOutcome> {
-    return this.ds.transaction(async (m) => {
-      const found = await m.query(`SELECT id, session_id FROM refresh_tokens WHERE token_hash = $1`, [input.presentedHash]);
-      if (found.length === 0) return { kind: 'unknown' } as const;
-      const tokenId: string = found[0].id;
+  async rotate(input: RotationInput): Promise<RotationOutcome> {
+    return (await this.rotateUnused(input)) ?? this.rotateSerialised(input);
+  }
 
+  /**
+   * One statement, one round trip: marks the presented token used only if it is still unused
+   * (`UPDATE ... WHERE used_at IS NULL` is an atomic compare-and-set on the token row: of N
+   * concurrent refreshes exactly one gets the row, the others wait for its commit and then find
+   * it used), slides the session only if it is live and its user active (re-checked against the
+   * latest committed row, so a revocation that commits first wins), and inserts the successor
+   * only if the session slid. No row → null, and the serialised path decides (its checks of the
+   * session and user come before any look at the token, so a token this statement marked used on
+   * an ended session still answers "inactive", never "reused").
+   */
+  private async rotateUnused(input: RotationInput): Promise<RotationOutcome | null> {
+    const rows: Record<string, unknown>[] = await this.ds.query(
+      `WITH rotated AS (
+         UPDATE refresh_tokens SET used_at = $2, successor_sealed = $3
+          WHERE token_hash = $1 AND used_at IS NULL
+          RETURNING id, session_id
+       ), slid AS (
+         UPDATE sessions s SET last_used_at = $2, expires_at = $5
+           FROM rotated r, users u
+          WHERE s.id = r.session_id AND u.id = s.user_id AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.is_active
+          RETURNING s.id, s.user_id, s.auth_method, s.ip, s.user_agent, s.created_at, s.last_used_at, s.expires_at,
+                    s.revoked_at, s.revoked_reason, ${userColumns('u', 'u_')}
+       ), successor AS (
+         INSERT INTO refresh_tokens (session_id, token_hash, parent_id, created_at)
+         SELECT r.session_id, $4, r.id, $2 FROM rotated r WHERE EXISTS (SELECT 1 FROM slid)
+       )
+       SELECT * FROM slid`,
+      [input.presentedHash, input.now, input.graceMs > 0 ? input.successorSealed : null, input.successorHash, input.newExpiresAt],
+    );
+    if (rows.length === 0) return null;
+    return { kind: 'rotated', session: toSession(rows[0]), user: userFromRow(rows[0], 'u_') };
+  }
+
+  /**
+   * The serialised path, under a row lock on the session: the first statement locks the session
+   * that owns the presented token and reads its user; the second, whose snapshot is taken once
+   * the lock is held, reads the token's state and, only if the token is unused, rotates it.
+   * Every write to a session's tokens is either this (under the lock) or the compare-and-set of
+   * `rotateUnused`, so "unused" cannot change between the read and the write.
+   */
+  private rotateSerialised(input: RotationInput): Promise<RotationOutcome> {
+    return this.ds.transaction(async (m) => {
       const rows = await m.query(
-        `SELECT s.id, s.user_id, s.auth_method, s.ip, s.user_agent, s.created_at, s.last_used_at, s.expires_at,
-                s.revoked_at, s.revoked_reason, u.is_active AS user_active, u.role AS user_role
-           FROM sessions s JOIN users u ON u.id = s.user_id
-          WHERE s.id = $1
+        `SELECT t.id AS token_id, s.id, s.user_id, s.auth_method, s.ip, s.user_agent, s.created_at, s.last_used_at, s.expires_at,
+                s.revoked_at, s.revoked_reason, ${userColumns('u', 'u_')}
+           FROM refresh_tokens t
+           JOIN sessions s ON s.id = t.session_id
+           JOIN users u ON u.id = s.user_id
+          WHERE t.token_hash = $1
             FOR UPDATE OF s`,
-        [found[0].session_id],
+        [input.presentedHash],
       );
       if (rows.length === 0) return { kind: 'unknown' } as const;
+      const tokenId: string = rows[0].token_id;
       const session = toSession(rows[0]);
+      const user = userFromRow(rows[0], 'u_');
       if (session.revokedAt || session.expiresAt <= input.now) return { kind: 'inactive', session } as const;
-      if (!rows[0].user_active) return { kind: 'disabled', session } as const;
-      const role = rows[0].user_role as Role;
+      if (!user.isActive) return { kind: 'disabled', session } as const;
 
+      // the main SELECT sees the state before this statement's own writes: used_at IS NULL there
+      // means this call rotated the token
       const [token] = await m.query(
-        `SELECT t.used_at, t.successor_sealed,
-                (SELECT c.used_at IS NULL FROM refresh_tokens c WHERE c.session_id = t.session_id AND c.parent_id = t.id LIMIT 1) AS child_unused
+        `WITH rotated AS (
+           UPDATE refresh_tokens SET used_at = $2, successor_sealed = $3 WHERE id = $1 AND used_at IS NULL RETURNING id
+         ), successor AS (
+           INSERT INTO refresh_tokens (session_id, token_hash, parent_id, created_at) SELECT $4, $5, id, $2 FROM rotated
+         ), slid AS (
+           UPDATE sessions SET last_used_at = $2, expires_at = $6 WHERE id = $4 AND EXISTS (SELECT 1 FROM rotated)
+         )
+         SELECT t.used_at, t.successor_sealed,
+                (SELECT c.used_at IS NULL FROM refresh_tokens c WHERE c.session_id = $4 AND c.parent_id = t.id LIMIT 1) AS child_unused
            FROM refresh_tokens t WHERE t.id = $1`,
-        [tokenId],
+        [tokenId, input.now, input.graceMs > 0 ? input.successorSealed : null, session.id, input.successorHash, input.newExpiresAt],
       );
 
       if (token.used_at === null) {
-        await m.query(`UPDATE refresh_tokens SET used_at = $2, successor_sealed = $3 WHERE id = $1`, [
-          tokenId,
-          input.now,
-          input.graceMs > 0 ? input.successorSealed : null,
-        ]);
-        await m.query(`INSERT INTO refresh_tokens (session_id, token_hash, parent_id, created_at) VALUES ($1, $2, $3, $4)`, [
-          session.id,
-          input.successorHash,
-          tokenId,
-          input.now,
-        ]);
-        await m.query(`UPDATE sessions SET last_used_at = $2, expires_at = $3 WHERE id = $1`, [session.id, input.now, input.newExpiresAt]);
         session.lastUsedAt = input.now;
         session.expiresAt = input.newExpiresAt;
-        return { kind: 'rotated', session, role } as const;
+        return { kind: 'rotated', session, user } as const;
       }
 
       const usedAt = new Date(token.used_at);
       const withinGrace = input.now.getTime() - usedAt.getTime() < input.graceMs;
       if (withinGrace && token.successor_sealed && token.child_unused === true) {
-        return { kind: 'grace', session, role, sealedSuccessor: token.successor_sealed as string } as const;
+        return { kind: 'grace', session, user, sealedSuccessor: token.successor_sealed as string } as const;
       }
 
       await m.query(`UPDATE sessions SET revoked_at = $2, revoked_reason = 'refresh_token_reused' WHERE id = $1`, [session.id, input.now]);

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import type { User } from '@app/users';
 import { Clock, type ClientInfo, decodeCursor, DomainEvents, generateToken, ProblemException, type Role, SecretBox, sha256 } from '@app/common';
 import { AccessStateService } from './access-state.service';
 import { AuthMethod, Session } from './session.entity';
@@ -12,7 +13,8 @@ export interface StartedSession {
 }
 
 export interface RotatedSession extends StartedSession {
-  role: Role;
+  /** the session's user as the rotation read it (under the session lock) */
+  user: User;
 }
 
 export interface Actor extends Partial<ClientInfo> {
@@ -98,11 +100,11 @@ export class SessionsService {
       case 'grace': {
         const token = this.sealer.open(outcome.sealedSuccessor, presentedHash);
         if (!token) throw ProblemException.unauthorized('invalid_refresh_token', 'The refresh token is invalid, expired or revoked');
-        return { session: outcome.session, refreshToken: token, role: outcome.role };
+        return { session: outcome.session, refreshToken: token, user: outcome.user };
       }
       case 'rotated':
-        await this.accessState.sessionLive(outcome.session.id, outcome.session.expiresAt, outcome.session.userId, outcome.role);
-        return { session: outcome.session, refreshToken: successor, role: outcome.role };
+        await this.accessState.sessionLive(outcome.session.id, outcome.session.expiresAt, outcome.session.userId, outcome.user.role);
+        return { session: outcome.session, refreshToken: successor, user: outcome.user };
     }
   }
 

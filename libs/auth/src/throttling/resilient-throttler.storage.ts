@@ -16,7 +16,7 @@ export class ResilientThrottlerStorage implements ThrottlerStorage, OnApplicatio
   private fallingBack = false;
 
   constructor(client?: Redis) {
-    if (client) this.redis = new ThrottlerStorageRedisService(client);
+    if (client) this.redis = new ScriptCachedThrottlerStorage(client);
   }
 
   get usingFallback(): boolean {
@@ -42,3 +42,32 @@ export class ResilientThrottlerStorage implements ThrottlerStorage, OnApplicatio
     this.memory.onApplicationShutdown();
   }
 }
+
+/**
+ * The library's storage sends its Lua source with every EVAL (about 800 bytes, hashed by Redis on
+ * each call); this runs the same script through ioredis `defineCommand` instead: EVALSHA, with
+ * the EVAL fallback ioredis does by itself when Redis has not cached the script (NOSCRIPT).
+ */
+class ScriptCachedThrottlerStorage extends ThrottlerStorageRedisService {
+  constructor(client: Redis) {
+    super(client);
+    client.defineCommand(THROTTLE_COMMAND, { numberOfKeys: 2, lua: this.scriptSrc });
+  }
+
+  override async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+    const command = (this.redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[THROTTLE_COMMAND];
+    const results = await command.call(this.redis, `{${key}:${throttlerName}}:hits`, `{${key}:${throttlerName}}:blocked`, throttlerName, ttl, limit, blockDuration);
+    if (!Array.isArray(results) || results.length !== 4 || !results.every((v) => typeof v === 'number')) {
+      throw new TypeError(`Unexpected throttle script result: ${JSON.stringify(results)}`);
+    }
+    const [totalHits, timeToExpire, isBlocked, timeToBlockExpire] = results as number[];
+    return {
+      totalHits,
+      timeToExpire: Math.ceil(timeToExpire / 1000),
+      isBlocked: isBlocked === 1,
+      timeToBlockExpire: Math.ceil(timeToBlockExpire / 1000),
+    };
+  }
+}
+
+const THROTTLE_COMMAND = 'identityThrottleIncrement';

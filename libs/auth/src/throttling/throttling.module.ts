@@ -49,7 +49,8 @@ function perTargetEmail(limit: number, ttl: number): ThrottlerOptions {
           storage: new ResilientThrottlerStorage(store instanceof RedisKeyValueStore ? store.client : undefined),
           setHeaders: false,
           throttlers: [
-            { name: 'default', limit: t.limit, ttl: t.ttlMs },
+            // a route with its own (stricter) bucket counts there only: one Redis call per request
+            { name: 'default', limit: t.limit, ttl: t.ttlMs, skipIf: (context) => bucketOf(context) !== undefined },
             bucket('login', t.loginLimit, t.ttlMs),
             bucket('register', t.registerLimit, t.ttlMs),
             bucket('refresh', t.refreshLimit, t.ttlMs),

@@ -3,7 +3,6 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { type Cursor, type Role } from '@app/common';
 import { AuthMethod, Session } from './session.entity';
-import { RefreshToken } from './refresh-token.entity';
 import { User, userColumns, userFromRow } from '@app/users';
 
 export interface NewSession {
@@ -58,21 +57,20 @@ export class SessionsRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
   /** Inserts a session and its first refresh token (inside the caller's transaction). */
+  /** The session and its first refresh token, in one statement (every login runs this). */
   async create(manager: EntityManager, s: NewSession): Promise<Session> {
-    const session = await manager.getRepository(Session).save(
-      manager.getRepository(Session).create({
-        userId: s.userId,
-        authMethod: s.authMethod,
-        ip: s.ip,
-        userAgent: s.userAgent,
-        expiresAt: s.expiresAt,
-        lastUsedAt: new Date(),
-        revokedAt: null,
-        revokedReason: null,
-      }),
+    const rows: Record<string, unknown>[] = await manager.query(
+      `WITH s AS (
+         INSERT INTO sessions (user_id, auth_method, ip, user_agent, expires_at, last_used_at)
+         VALUES ($1, $2, $3, $4, $5, now())
+         RETURNING id, user_id, auth_method, ip, user_agent, created_at, last_used_at, expires_at, revoked_at, revoked_reason
+       ), t AS (
+         INSERT INTO refresh_tokens (session_id, token_hash, parent_id) SELECT id, $6, NULL FROM s
+       )
+       SELECT * FROM s`,
+      [s.userId, s.authMethod, s.ip, s.userAgent, s.expiresAt, s.refreshTokenHash],
     );
-    await manager.getRepository(RefreshToken).insert({ sessionId: session.id, tokenHash: s.refreshTokenHash, parentId: null });
-    return session;
+    return toSession(rows[0]);
   }
 
   /**

@@ -67,11 +67,13 @@ export class UsersRepository {
     return rows.length ? userFromRow(rows[0]) : null;
   }
 
-  findByEmail(email: string, manager?: EntityManager): Promise<User | null> {
-    return this.r(manager)
-      .createQueryBuilder('u')
-      .where('lower(u.email) = lower(:email)', { email: email.trim() })
-      .getOne();
+  /** Case-insensitive, on the unique index over lower(email); raw SQL: every login runs this. */
+  async findByEmail(email: string, manager?: EntityManager): Promise<User | null> {
+    const rows: Record<string, unknown>[] = await (manager ?? this.repo.manager).query(
+      `SELECT ${userColumns('u')} FROM users u WHERE lower(u.email) = lower($1)`,
+      [email.trim()],
+    );
+    return rows.length ? userFromRow(rows[0]) : null;
   }
 
   /** Inserts a user; a concurrent or existing same email (any case) is 409 email_taken. */
@@ -117,7 +119,7 @@ export class UsersRepository {
   }
 
   async recordSignin(id: string, at: Date, manager?: EntityManager): Promise<void> {
-    await this.r(manager).update({ id }, { lastSigninAt: at });
+    await (manager ?? this.repo.manager).query(`UPDATE users SET last_signin_at = $2, updated_at = now() WHERE id = $1`, [id, at]);
   }
 
   async markEmailVerified(id: string, at: Date, manager?: EntityManager): Promise<void> {

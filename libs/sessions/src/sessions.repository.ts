@@ -56,14 +56,13 @@ export type SessionWithEmail = Session & { userEmail: string };
 export class SessionsRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
-  /** Inserts a session and its first refresh token (inside the caller's transaction). */
-  /** The session and its first refresh token, in one statement (every login runs this). */
+  /** The session and its first refresh token, in one statement, inside the caller's transaction (every login runs this). */
   async create(manager: EntityManager, s: NewSession): Promise<Session> {
     const rows: Record<string, unknown>[] = await manager.query(
       `WITH s AS (
          INSERT INTO sessions (user_id, auth_method, ip, user_agent, expires_at, last_used_at)
          VALUES ($1, $2, $3, $4, $5, now())
-         RETURNING id, user_id, auth_method, ip, user_agent, created_at, last_used_at, expires_at, revoked_at, revoked_reason
+         RETURNING ${sessionColumns('sessions')}
        ), t AS (
          INSERT INTO refresh_tokens (session_id, token_hash, parent_id) SELECT id, $6, NULL FROM s
        )
@@ -97,24 +96,8 @@ export class SessionsRepository {
    * an ended session still answers "inactive", never "reused").
    */
   private async rotateUnused(input: RotationInput): Promise<RotationOutcome | null> {
-    const rows: Record<string, unknown>[] = await this.ds.query(
-      `WITH rotated AS (
-         UPDATE refresh_tokens SET used_at = $2, successor_sealed = $3
-          WHERE token_hash = $1 AND used_at IS NULL
-          RETURNING id, session_id
-       ), slid AS (
-         UPDATE sessions s SET last_used_at = $2, expires_at = $5
-           FROM rotated r, users u
-          WHERE s.id = r.session_id AND u.id = s.user_id AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.is_active
-          RETURNING s.id, s.user_id, s.auth_method, s.ip, s.user_agent, s.created_at, s.last_used_at, s.expires_at,
-                    s.revoked_at, s.revoked_reason, ${userColumns('u', 'u_')}
-       ), successor AS (
-         INSERT INTO refresh_tokens (session_id, token_hash, parent_id, created_at)
-         SELECT r.session_id, $4, r.id, $2 FROM rotated r WHERE EXISTS (SELECT 1 FROM slid)
-       )
-       SELECT * FROM slid`,
-      [input.presentedHash, input.now, input.graceMs > 0 ? input.successorSealed : null, input.successorHash, input.newExpiresAt],
-    );
+    const params = [input.presentedHash, input.now, input.graceMs > 0 ? input.successorSealed : null, input.successorHash, input.newExpiresAt];
+    const rows: Record<string, unknown>[] = await this.ds.query(ROTATE_UNUSED_SQL, params);
     if (rows.length === 0) return null;
     return { kind: 'rotated', session: toSession(rows[0]), user: userFromRow(rows[0], 'u_') };
   }
@@ -128,16 +111,7 @@ export class SessionsRepository {
    */
   private rotateSerialised(input: RotationInput): Promise<RotationOutcome> {
     return this.ds.transaction(async (m) => {
-      const rows = await m.query(
-        `SELECT t.id AS token_id, s.id, s.user_id, s.auth_method, s.ip, s.user_agent, s.created_at, s.last_used_at, s.expires_at,
-                s.revoked_at, s.revoked_reason, ${userColumns('u', 'u_')}
-           FROM refresh_tokens t
-           JOIN sessions s ON s.id = t.session_id
-           JOIN users u ON u.id = s.user_id
-          WHERE t.token_hash = $1
-            FOR UPDATE OF s`,
-        [input.presentedHash],
-      );
+      const rows = await m.query(LOCK_SESSION_BY_TOKEN_SQL, [input.presentedHash]);
       if (rows.length === 0) return { kind: 'unknown' } as const;
       const tokenId: string = rows[0].token_id;
       const session = toSession(rows[0]);
@@ -215,8 +189,7 @@ export class SessionsRepository {
   /** Live state of a session and its user: the fallback of the access-token check. */
   async findOwnerState(sessionId: string, userId: string): Promise<SessionOwnerState | null> {
     const rows = await this.ds.query(
-      `SELECT s.id, s.user_id, s.auth_method, s.ip, s.user_agent, s.created_at, s.last_used_at, s.expires_at,
-              s.revoked_at, s.revoked_reason, u.is_active AS user_active, u.role AS user_role
+      `SELECT ${sessionColumns('s')}, u.is_active AS user_active, u.role AS user_role
          FROM sessions s JOIN users u ON u.id = s.user_id
         WHERE s.id = $1 AND s.user_id = $2`,
       [sessionId, userId],
@@ -244,8 +217,7 @@ export class SessionsRepository {
     if (f.active === false) where.push(`(s.revoked_at IS NOT NULL OR s.expires_at <= ${p(f.now)})`);
     if (f.cursor) where.push(`(s.created_at, s.id) < (${p(f.cursor.createdAt)}, ${p(f.cursor.id)}::uuid)`);
     const rows = await this.ds.query(
-      `SELECT s.id, s.user_id, s.auth_method, s.ip, s.user_agent, s.created_at, s.last_used_at, s.expires_at,
-              s.revoked_at, s.revoked_reason, u.email AS user_email
+      `SELECT ${sessionColumns('s')}, u.email AS user_email
          FROM sessions s JOIN users u ON u.id = s.user_id
         ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY s.created_at DESC, s.id DESC
@@ -262,6 +234,13 @@ function normalize(result: unknown): { id: string }[] {
   return (result as { id: string }[]) ?? [];
 }
 
+const SESSION_FIELDS = ['id', 'user_id', 'auth_method', 'ip', 'user_agent', 'created_at', 'last_used_at', 'expires_at', 'revoked_at', 'revoked_reason'];
+
+/** The columns `toSession` reads, qualified by `alias`. */
+function sessionColumns(alias: string): string {
+  return SESSION_FIELDS.map((c) => `${alias}.${c}`).join(', ');
+}
+
 function toSession(r: Record<string, unknown>): Session {
   const s = new Session();
   s.id = r.id as string;
@@ -276,3 +255,26 @@ function toSession(r: Record<string, unknown>): Session {
   s.revokedReason = (r.revoked_reason as string) ?? null;
   return s;
 }
+
+// the two statements of every refresh, built once
+const ROTATE_UNUSED_SQL = `WITH rotated AS (
+     UPDATE refresh_tokens SET used_at = $2, successor_sealed = $3
+      WHERE token_hash = $1 AND used_at IS NULL
+      RETURNING id, session_id
+   ), slid AS (
+     UPDATE sessions s SET last_used_at = $2, expires_at = $5
+       FROM rotated r, users u
+      WHERE s.id = r.session_id AND u.id = s.user_id AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.is_active
+      RETURNING ${sessionColumns('s')}, ${userColumns('u', 'u_')}
+   ), successor AS (
+     INSERT INTO refresh_tokens (session_id, token_hash, parent_id, created_at)
+     SELECT r.session_id, $4, r.id, $2 FROM rotated r WHERE EXISTS (SELECT 1 FROM slid)
+   )
+   SELECT * FROM slid`;
+
+const LOCK_SESSION_BY_TOKEN_SQL = `SELECT t.id AS token_id, ${sessionColumns('s')}, ${userColumns('u', 'u_')}
+     FROM refresh_tokens t
+     JOIN sessions s ON s.id = t.session_id
+     JOIN users u ON u.id = s.user_id
+    WHERE t.token_hash = $1
+      FOR UPDATE OF s`;

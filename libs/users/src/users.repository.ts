@@ -52,6 +52,9 @@ export function userFromRow(r: Record<string, unknown>, prefix = ''): User {
   return u;
 }
 
+const USER_BY_ID_SQL = `SELECT ${userColumns('u')} FROM users u WHERE u.id = $1`;
+const USER_BY_EMAIL_SQL = `SELECT ${userColumns('u')} FROM users u WHERE lower(u.email) = lower($1)`;
+
 /** All SQL about users. Emails are unique case-insensitively (index on lower(email)). */
 @Injectable()
 export class UsersRepository {
@@ -63,16 +66,13 @@ export class UsersRepository {
 
   /** By primary key, in raw SQL: this runs on every `/auth/me` and refresh. */
   async findById(id: string, manager?: EntityManager): Promise<User | null> {
-    const rows: Record<string, unknown>[] = await (manager ?? this.repo.manager).query(`SELECT ${userColumns('u')} FROM users u WHERE u.id = $1`, [id]);
+    const rows: Record<string, unknown>[] = await (manager ?? this.repo.manager).query(USER_BY_ID_SQL, [id]);
     return rows.length ? userFromRow(rows[0]) : null;
   }
 
   /** Case-insensitive, on the unique index over lower(email); raw SQL: every login runs this. */
   async findByEmail(email: string, manager?: EntityManager): Promise<User | null> {
-    const rows: Record<string, unknown>[] = await (manager ?? this.repo.manager).query(
-      `SELECT ${userColumns('u')} FROM users u WHERE lower(u.email) = lower($1)`,
-      [email.trim()],
-    );
+    const rows: Record<string, unknown>[] = await (manager ?? this.repo.manager).query(USER_BY_EMAIL_SQL, [email.trim()]);
     return rows.length ? userFromRow(rows[0]) : null;
   }
 

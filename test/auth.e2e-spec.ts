@@ -93,6 +93,10 @@ describe('Accounts: register, login, me, profile', () => {
     expect(session.ip).toMatch(/127\.0\.0\.1|::1/);
     const stored = await t.sql(`SELECT 1 FROM refresh_tokens WHERE token_hash = $1`, [res.body.refresh_token]);
     expect(stored).toHaveLength(0);
+    // the sign-in is stamped on the account, not only in the response, and the lockout window is cleared
+    const me = await t.http().get('/api/v1/auth/me').set('Authorization', `Bearer ${res.body.access_token}`).expect(200);
+    expect(me.body.last_signin_at).toBe(res.body.user.last_signin_at);
+    expect(await t.sql(`SELECT 1 FROM login_attempts WHERE email_key = lower($1)`, [user.email])).toHaveLength(0);
   });
 
   it('answers a wrong password and an unknown email with identical 401 bodies', async () => {

@@ -62,7 +62,7 @@ export class AuthService {
   async login(dto: LoginDto, client: ClientInfo): Promise<IssuedTokens> {
     const onLocked = () => this.audit('auth.account_locked', 'failure', client, { email: maskEmail(dto.email) });
     const reservation = await this.lockout.reserve(dto.email, onLocked);
-    const user = await this.users.findByEmail(dto.email);
+    const user = reservation.user;
     const ok = user?.passwordHash ? await this.hasher.verify(user.passwordHash, dto.password) : await this.hasher.verifyDummy(dto.password);
 
     if (!user || !ok) {
@@ -92,8 +92,7 @@ export class AuthService {
   async signIn(user: User, method: AuthMethod, client: ClientInfo, metadata: Record<string, unknown>): Promise<IssuedTokens> {
     const now = this.clock.now();
     const started = await this.ds.transaction(async (manager) => {
-      const s = await this.sessions.start(manager, user.id, method, client);
-      await this.users.recordSignin(user.id, now, manager);
+      const s = await this.sessions.start(manager, user.id, method, client, now);
       await this.events.emit({
         name: method === 'password' ? 'auth.login' : 'oauth.login',
         outcome: 'success',

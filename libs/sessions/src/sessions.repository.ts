@@ -12,6 +12,8 @@ export interface NewSession {
   userAgent: string | null;
   expiresAt: Date;
   refreshTokenHash: string;
+  /** the sign-in this session starts: stamped on users.last_signin_at by the same statement */
+  signedInAt: Date;
 }
 
 export interface SessionOwnerState {
@@ -65,9 +67,11 @@ export class SessionsRepository {
          RETURNING ${sessionColumns('sessions')}
        ), t AS (
          INSERT INTO refresh_tokens (session_id, token_hash, parent_id) SELECT id, $6, NULL FROM s
+       ), u AS (
+         UPDATE users SET last_signin_at = $7, updated_at = now() WHERE id = $1
        )
        SELECT * FROM s`,
-      [s.userId, s.authMethod, s.ip, s.userAgent, s.expiresAt, s.refreshTokenHash],
+      [s.userId, s.authMethod, s.ip, s.userAgent, s.expiresAt, s.refreshTokenHash, s.signedInAt],
     );
     return toSession(rows[0]);
   }

@@ -41,8 +41,11 @@ export class SessionsService {
     this.sealer = new SecretBox(config.auth.jwtSecret, 'refresh-successor-v1');
   }
 
-  /** Creates a session and its first refresh token inside the caller's transaction. */
-  async start(manager: EntityManager, userId: string, authMethod: AuthMethod, client: ClientInfo): Promise<StartedSession> {
+  /**
+   * A sign-in, inside the caller's transaction: creates the session and its first refresh token
+   * and stamps the user's last_signin_at `at`, in one statement.
+   */
+  async start(manager: EntityManager, userId: string, authMethod: AuthMethod, client: ClientInfo, at: Date): Promise<StartedSession> {
     const refreshToken = generateToken();
     const session = await this.repo.create(manager, {
       userId,
@@ -51,6 +54,7 @@ export class SessionsService {
       userAgent: client.userAgent,
       expiresAt: new Date(this.clock.now().getTime() + this.config.auth.refreshTtl * 1000),
       refreshTokenHash: sha256(refreshToken),
+      signedInAt: at,
     });
     return { session, refreshToken };
   }

@@ -118,10 +118,6 @@ export class UsersRepository {
     return rows.length > 0;
   }
 
-  async recordSignin(id: string, at: Date, manager?: EntityManager): Promise<void> {
-    await (manager ?? this.repo.manager).query(`UPDATE users SET last_signin_at = $2, updated_at = now() WHERE id = $1`, [id, at]);
-  }
-
   async markEmailVerified(id: string, at: Date, manager?: EntityManager): Promise<void> {
     await this.r(manager)
       .createQueryBuilder()

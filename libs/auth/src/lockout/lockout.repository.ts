@@ -1,26 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { User, userColumns, userFromRow } from '@app/users';
 
 export interface AttemptReservation {
   /** attempts in the current window, this one included */
   attempts: number;
   lockedUntil: Date | null;
+  /** with `reserve(..., email)`: the account of that email, read in the same statement */
+  user?: User | null;
 }
 
-/**
- * Lockout counters live in PostgreSQL (login_attempts), keyed by normalised email whether or not
- * an account exists. Each attempt is counted atomically *before* the password is checked (one
- * INSERT ... ON CONFLICT DO UPDATE ... RETURNING), so parallel wrong passwords cannot slip past
- * the threshold, and a Redis outage cannot unlock anything.
- */
-@Injectable()
-export class LockoutRepository {
-  constructor(@InjectDataSource() private readonly ds: DataSource) {}
-
-  async reserve(emailKey: string, now: Date, windowSeconds: number): Promise<AttemptReservation> {
-    const rows = await this.ds.query(
-      `INSERT INTO login_attempts AS la (email_key, attempts, window_started_at, locked_until, updated_at)
+const RESERVE_SQL = `INSERT INTO login_attempts AS la (email_key, attempts, window_started_at, locked_until, updated_at)
        VALUES ($1, 1, $2, NULL, $2)
        ON CONFLICT (email_key) DO UPDATE SET
          attempts = CASE
@@ -33,10 +24,38 @@ export class LockoutRepository {
            ELSE la.window_started_at END,
          locked_until = CASE WHEN la.locked_until > $2 THEN la.locked_until ELSE NULL END,
          updated_at = $2
-       RETURNING attempts, locked_until`,
-      [emailKey, now, windowSeconds],
-    );
-    return { attempts: rows[0].attempts, lockedUntil: rows[0].locked_until ? new Date(rows[0].locked_until) : null };
+       RETURNING attempts, locked_until`;
+
+/** The reservation and the account in one round trip (login's first statement). */
+const RESERVE_WITH_USER_SQL = `WITH r AS (${RESERVE_SQL})
+  SELECT r.attempts, r.locked_until, ${userColumns('u', 'u_')}
+    FROM r LEFT JOIN users u ON lower(u.email) = lower($4)`;
+
+/**
+ * Lockout counters live in PostgreSQL (login_attempts), keyed by normalised email whether or not
+ * an account exists. Each attempt is counted atomically *before* the password is checked (one
+ * INSERT ... ON CONFLICT DO UPDATE ... RETURNING), so parallel wrong passwords cannot slip past
+ * the threshold, and a Redis outage cannot unlock anything.
+ */
+@Injectable()
+export class LockoutRepository {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  /**
+   * Counts one attempt for `emailKey`. With `email`, the same statement also reads the account of
+   * that email (what login needs next), saving a round trip on every sign-in.
+   */
+  async reserve(emailKey: string, now: Date, windowSeconds: number, email?: string): Promise<AttemptReservation> {
+    const rows: Record<string, unknown>[] =
+      email === undefined
+        ? await this.ds.query(RESERVE_SQL, [emailKey, now, windowSeconds])
+        : await this.ds.query(RESERVE_WITH_USER_SQL, [emailKey, now, windowSeconds, email.trim()]);
+    const r = rows[0];
+    return {
+      attempts: r.attempts as number,
+      lockedUntil: r.locked_until ? new Date(r.locked_until as string) : null,
+      ...(email === undefined ? {} : { user: r.u_id ? userFromRow(r, 'u_') : null }),
+    };
   }
 
   /** Locks until `until` unless already locked; resolves true when this call set the lock. */

@@ -1,12 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { Clock, ProblemException } from '@app/common';
+import type { User } from '@app/users';
 import { judgeAttempt, lockAfterFailure, secondsUntil } from './lockout-policy';
 import { LockoutRepository } from './lockout.repository';
 
 export interface Reservation {
   emailKey: string;
   attempt: number;
+  /** the account of the email (null: none), read with the reservation in one statement */
+  user: User | null;
 }
 
 /** LOCKOUT_THRESHOLD failed logins per email within LOCKOUT_DURATION lock it for LOCKOUT_DURATION. */
@@ -22,14 +25,17 @@ export class LockoutService {
     return email.trim().toLowerCase().slice(0, 254);
   }
 
-  /** Counts this attempt; throws 423 account_locked when the email is (or just became) locked. */
+  /**
+   * Counts this attempt and reads the email's account; throws 423 account_locked when the email
+   * is (or just became) locked.
+   */
   async reserve(email: string, onLocked: () => Promise<void>): Promise<Reservation> {
     const emailKey = LockoutService.key(email);
     const now = this.clock.now();
     const { threshold } = this.thresholds();
-    const r = await this.repo.reserve(emailKey, now, this.config.auth.lockoutDuration);
+    const r = await this.repo.reserve(emailKey, now, this.config.auth.lockoutDuration, email);
     const verdict = judgeAttempt(r.attempts, r.lockedUntil, now, threshold);
-    if (verdict.kind === 'proceed') return { emailKey, attempt: verdict.attempt };
+    if (verdict.kind === 'proceed') return { emailKey, attempt: verdict.attempt, user: r.user ?? null };
     if (verdict.kind === 'lock-now') {
       const until = new Date(now.getTime() + this.config.auth.lockoutDuration * 1000);
       if (await this.repo.lock(emailKey, until)) await onLocked();

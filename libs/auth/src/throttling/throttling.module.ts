@@ -18,7 +18,13 @@ function bucket(name: RateLimitBucket, limit: number, ttl: number): ThrottlerOpt
   };
 }
 
-const bucketOf = (context: ExecutionContext) => reflector.getAllAndOverride(RATE_LIMIT_KEY, [context.getHandler(), context.getClass()]);
+/** The route's bucket (undefined: the default one); looked up once per route, not per throttler and request. */
+const buckets = new WeakMap<object, RateLimitBucket | undefined>();
+const bucketOf = (context: ExecutionContext): RateLimitBucket | undefined => {
+  const handler = context.getHandler();
+  if (!buckets.has(handler)) buckets.set(handler, reflector.getAllAndOverride<RateLimitBucket | undefined>(RATE_LIMIT_KEY, [handler, context.getClass()]));
+  return buckets.get(handler);
+};
 const targetEmail = (req: Record<string, unknown>) => {
   const email = (req.body as { email?: unknown } | undefined)?.email;
   return typeof email === 'string' && email.trim() ? email.trim().toLowerCase() : null;

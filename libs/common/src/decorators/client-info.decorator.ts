@@ -10,8 +10,10 @@ export interface ClientInfo {
 
 export function clientInfoOf(req: Request): ClientInfo {
   const ua = req.headers['user-agent'];
+  // under TRUST_PROXY=true the address comes from X-Forwarded-For unchecked: bound it to the column
+  const ip = req.ip ?? req.socket?.remoteAddress ?? null;
   return {
-    ip: req.ip ?? req.socket?.remoteAddress ?? null,
+    ip: ip === null ? null : ip.slice(0, 64),
     userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null,
     requestId: req.id === undefined ? undefined : String(req.id),
   };

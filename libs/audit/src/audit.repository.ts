@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { queryRows } from '@app/database';
 import type { Cursor, DomainEvent } from '@app/common';
 import { AuditEvent } from './audit-event.entity';
 
@@ -43,7 +44,7 @@ export class AuditRepository {
    * insert, most inside the transaction of the change it records.
    */
   async insert(e: DomainEvent, manager?: EntityManager): Promise<void> {
-    await (manager ?? this.ds.manager).query(INSERT_SQL, [
+    await queryRows(manager ?? this.ds, INSERT_SQL, [
       e.name,
       e.outcome,
       e.actorId ?? null,

@@ -3,3 +3,4 @@ export * from './data-source-options';
 export * from './migrate';
 export { MIGRATIONS } from './migrations';
 export * from './database-status';
+export * from './query-rows';

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { queryRows } from '@app/database';
 import { type Cursor, type Role } from '@app/common';
 import { AuthMethod, Session } from './session.entity';
 import { User, userColumns, userFromRow } from '@app/users';
@@ -101,7 +102,7 @@ export class SessionsRepository {
    */
   private async rotateUnused(input: RotationInput): Promise<RotationOutcome | null> {
     const params = [input.presentedHash, input.now, input.graceMs > 0 ? input.successorSealed : null, input.successorHash, input.newExpiresAt];
-    const rows: Record<string, unknown>[] = await this.ds.query(ROTATE_UNUSED_SQL, params);
+    const rows = await queryRows(this.ds, ROTATE_UNUSED_SQL, params);
     if (rows.length === 0) return null;
     return { kind: 'rotated', session: toSession(rows[0]), user: userFromRow(rows[0], 'u_') };
   }

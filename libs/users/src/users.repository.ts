@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
+import { queryRows } from '@app/database';
 import { type Cursor, isUniqueViolation, ProblemException, type Role } from '@app/common';
 import { User } from './user.entity';
 
@@ -66,13 +67,13 @@ export class UsersRepository {
 
   /** By primary key, in raw SQL: this runs on every `/auth/me` and refresh. */
   async findById(id: string, manager?: EntityManager): Promise<User | null> {
-    const rows: Record<string, unknown>[] = await (manager ?? this.repo.manager).query(USER_BY_ID_SQL, [id]);
+    const rows = await queryRows(manager ?? this.repo.manager, USER_BY_ID_SQL, [id]);
     return rows.length ? userFromRow(rows[0]) : null;
   }
 
   /** Case-insensitive, on the unique index over lower(email); raw SQL: every login runs this. */
   async findByEmail(email: string, manager?: EntityManager): Promise<User | null> {
-    const rows: Record<string, unknown>[] = await (manager ?? this.repo.manager).query(USER_BY_EMAIL_SQL, [email.trim()]);
+    const rows = await queryRows(manager ?? this.repo.manager, USER_BY_EMAIL_SQL, [email.trim()]);
     return rows.length ? userFromRow(rows[0]) : null;
   }
 

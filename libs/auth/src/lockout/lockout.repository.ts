@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { queryRows } from '@app/database';
 import { User, userColumns, userFromRow } from '@app/users';
 
 export interface AttemptReservation {
@@ -46,10 +47,10 @@ export class LockoutRepository {
    * that email (what login needs next), saving a round trip on every sign-in.
    */
   async reserve(emailKey: string, now: Date, windowSeconds: number, email?: string): Promise<AttemptReservation> {
-    const rows: Record<string, unknown>[] =
+    const rows =
       email === undefined
-        ? await this.ds.query(RESERVE_SQL, [emailKey, now, windowSeconds])
-        : await this.ds.query(RESERVE_WITH_USER_SQL, [emailKey, now, windowSeconds, email.trim()]);
+        ? await queryRows(this.ds, RESERVE_SQL, [emailKey, now, windowSeconds])
+        : await queryRows(this.ds, RESERVE_WITH_USER_SQL, [emailKey, now, windowSeconds, email.trim()]);
     const r = rows[0];
     return {
       attempts: r.attempts as number,
@@ -69,7 +70,7 @@ export class LockoutRepository {
   }
 
   async clear(emailKey: string): Promise<void> {
-    await this.ds.query(`DELETE FROM login_attempts WHERE email_key = $1`, [emailKey]);
+    await queryRows(this.ds, `DELETE FROM login_attempts WHERE email_key = $1`, [emailKey]);
   }
 
   async lockedUntil(emailKey: string, now: Date): Promise<Date | null> {

@@ -11,7 +11,10 @@
  * - product: GET /auth/me, POST /auth/refresh (one fresh refresh token per request: each connection
  *   chains the token its previous refresh returned), POST /auth/login, POST /auth/register (unique
  *   emails), GET /admin/users and /admin/audit-logs on a seeded volume;
- * - warm-up, then RUNS × DURATION fixed-duration runs, median; every wait is bounded.
+ * - warm-up, then RUNS × DURATION fixed-duration runs, median; every wait is bounded. The pairs
+ *   whose ratio is a target ((b) and /auth/me, login and (d)) run alternately, round by round, and
+ *   the ratio is the median of the per-round ratios: a slow spell of the (shared) machine then
+ *   lands on both sides of a ratio instead of one.
  *
  * Flags: --quick (3 × 3 s), --runs N, --duration S, --keep (keep the database), --no-build,
  * --only name,name (scenarios by name), --profile (server under --cpu-prof; prints the top
@@ -183,45 +186,96 @@ async function cannon(url: string, shape: Shape, seconds: number): Promise<autoc
   }
 }
 
-/** warm-up, then RUNS fixed-duration runs; the median of the runs */
-async function measure(name: string, url: string, shape: () => Shape, during?: () => { stop: () => Promise<string | undefined> }): Promise<Measured> {
-  log(`• ${name}: warm-up ${WARMUP} s, then ${RUNS} × ${DURATION} s`);
-  await cannon(url, shape(), WARMUP);
-  const runs: autocannon.Result[] = [];
-  let note: string | undefined;
-  for (let i = 0; i < RUNS; i++) {
-    const side = during?.();
-    const started = performance.now();
-    const r = await cannon(url, shape(), DURATION);
-    const elapsed = (performance.now() - started) / 1000;
-    // completed requests per second of the run (not autocannon's per-second sample mean)
-    (r as autocannon.Result & { rps: number }).rps = (r.requests.total ?? 0) / Math.max(elapsed, 0.001);
-    runs.push(r);
-    note = (await side?.stop()) ?? note;
+type During = () => { stop: () => Promise<string | undefined> };
+
+/** One scenario: HTTP load with autocannon, or (`perSecond`) a measurement of its own (argon2). */
+interface Spec {
+  name: string;
+  url?: string;
+  shape?: () => Shape;
+  during?: During;
+  /** one fixed-duration run of a non-HTTP ceiling: operations per second */
+  perSecond?: (seconds: number) => Promise<{ perSecond: number; concurrency: number }>;
+}
+
+interface Run {
+  rps: number;
+  result?: autocannon.Result;
+  concurrency?: number;
+}
+
+async function warmUp(spec: Spec): Promise<void> {
+  if (spec.perSecond) await spec.perSecond(Math.min(WARMUP, 2));
+  else await cannon(spec.url!, spec.shape!(), WARMUP);
+}
+
+async function runOnce(spec: Spec): Promise<Run & { note?: string }> {
+  if (spec.perSecond) {
+    const r = await spec.perSecond(DURATION);
+    return { rps: r.perSecond, concurrency: r.concurrency };
   }
-  const rpsRuns = runs.map((r) => (r as autocannon.Result & { rps: number }).rps);
-  const errors = runs.reduce((a, r) => a + r.errors, 0);
-  const total = runs.reduce((a, r) => a + (r.requests.total ?? 0), 0) + errors;
-  const bad = runs.reduce((a, r) => a + r.non2xx, 0) + errors;
+  const side = spec.during?.();
+  const started = performance.now();
+  const r = await cannon(spec.url!, spec.shape!(), DURATION);
+  const elapsed = (performance.now() - started) / 1000;
+  // completed requests per second of the run (not autocannon's per-second sample mean)
+  return { rps: (r.requests.total ?? 0) / Math.max(elapsed, 0.001), result: r, note: await side?.stop() };
+}
+
+function summarise(spec: Spec, runs: (Run & { note?: string })[]): Measured {
+  const http = runs.map((r) => r.result).filter((r): r is autocannon.Result => !!r);
+  let note = runs.map((r) => r.note).filter(Boolean).pop();
+  const errors = http.reduce((a, r) => a + r.errors, 0);
+  const total = http.reduce((a, r) => a + (r.requests.total ?? 0), 0) + errors;
+  const bad = http.reduce((a, r) => a + r.non2xx, 0) + errors;
   if (bad > total * 0.01) {
-    const codes = runs.flatMap((r) => Object.entries(r.statusCodeStats ?? {}).map(([c, v]) => `${c}×${v.count}`)).join(' ');
+    const codes = http.flatMap((r) => Object.entries(r.statusCodeStats ?? {}).map(([c, v]) => `${c}×${v.count}`)).join(' ');
     note = `INVALID: ${round((bad / Math.max(1, total)) * 100)} % of the requests failed (${errors} connection errors; statuses ${codes || 'none'})${note ? `; ${note}` : ''}`;
   }
-  if (serverGone()) throw new Error(`${serverGone()} during "${name}": stopped from outside this run? (see bench/server.log)`);
   const result: Measured = {
-    name,
-    rps: round(median(rpsRuns)),
-    p50: round(median(runs.map((r) => r.latency.p50)), 2),
-    p99: round(median(runs.map((r) => r.latency.p99)), 2),
-    runs: rpsRuns.map((x) => round(x)),
-    p99s: runs.map((r) => round(r.latency.p99, 2)),
-    non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
-    errors: runs.reduce((a, r) => a + r.errors, 0),
-    connections: shape().connections ?? 10,
+    name: spec.name,
+    rps: round(median(runs.map((r) => r.rps))),
+    p50: http.length ? round(median(http.map((r) => r.latency.p50)), 2) : NaN,
+    p99: http.length ? round(median(http.map((r) => r.latency.p99)), 2) : NaN,
+    runs: runs.map((r) => round(r.rps)),
+    p99s: http.map((r) => round(r.latency.p99, 2)),
+    non2xx: http.reduce((a, r) => a + r.non2xx, 0),
+    errors,
+    connections: spec.perSecond ? (runs[0]?.concurrency ?? 0) : (spec.shape!().connections ?? 10),
     note,
   };
-  log(`  ${result.rps} req/s (runs ${result.runs.join(', ')}), p50 ${result.p50} ms, p99 ${result.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}${note ? `; ${note}` : ''}`);
+  const latency = http.length ? `, p50 ${result.p50} ms, p99 ${result.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}` : `, concurrency ${result.connections}`;
+  log(`  ${result.name}: ${result.rps} ${spec.perSecond ? 'per s' : 'req/s'} (runs ${result.runs.join(', ')})${latency}${note ? `; ${note}` : ''}`);
   return result;
+}
+
+/**
+ * Warm-up of each, then RUNS rounds in which each scenario runs once, in turn; the median of each
+ * scenario's runs. Scenarios whose ratio is a target run alternately like this, so a slow spell
+ * of this (shared, noisy) machine hits both sides of the ratio, not one.
+ */
+async function measureAlternating(specs: Spec[]): Promise<Measured[]> {
+  log(`• ${specs.map((s) => s.name).join(' ⇄ ')}: warm-up ${WARMUP} s each, then ${RUNS} rounds of ${DURATION} s${specs.length > 1 ? ' each, alternating' : ''}`);
+  for (const spec of specs) await warmUp(spec);
+  const runs = specs.map(() => [] as (Run & { note?: string })[]);
+  for (let i = 0; i < RUNS; i++) {
+    for (const [k, spec] of specs.entries()) {
+      runs[k].push(await runOnce(spec));
+      if (serverGone()) throw new Error(`${serverGone()} during "${spec.name}": stopped from outside this run? (see bench/server.log)`);
+    }
+  }
+  return specs.map((spec, k) => summarise(spec, runs[k]));
+}
+
+/** warm-up, then RUNS fixed-duration runs; the median of the runs */
+async function measure(name: string, url: string, shape: () => Shape, during?: During): Promise<Measured> {
+  return (await measureAlternating([{ name, url, shape, during }]))[0];
+}
+
+/** The median of the per-round ratios of two alternately measured scenarios. */
+function pairedRatio(product: Measured | undefined, ceiling: Measured | undefined): number | undefined {
+  if (!product || !ceiling || product.runs.length !== ceiling.runs.length) return undefined;
+  return median(product.runs.map((x, i) => x / ceiling.runs[i]));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -271,17 +325,19 @@ async function startCeiling(secret: string, issuer: string, audience: string): P
   return { child, url, pid: child.pid! };
 }
 
-function argon2Ceiling(): Promise<{ perSecond: number[]; concurrency: number }> {
-  const cmd = [...pinned(SERVER_CORE), process.execPath, '-r', 'ts-node/register', 'bench/argon2-ceiling.ts', '--warmup', String(WARMUP), '--runs', String(RUNS), '--duration', String(DURATION)];
+/** One run of bench/argon2-ceiling.ts (a fresh process pinned to the server's core): verifies per second. */
+function argon2Ceiling(seconds: number): Promise<{ perSecond: number; concurrency: number }> {
+  const cmd = [...pinned(SERVER_CORE), process.execPath, '-r', 'ts-node/register', 'bench/argon2-ceiling.ts', '--warmup', '0', '--runs', '1', '--duration', String(seconds)];
   return new Promise((resolve, reject) => {
     const child = track(spawn(cmd[0], cmd.slice(1), { cwd: ROOT, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1', TS_NODE_SWC: '1' }, stdio: ['ignore', 'pipe', 'inherit'] }));
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), (WARMUP + RUNS * DURATION + 60) * 1000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), (seconds + 60) * 1000);
     child.once('exit', (code) => {
       clearTimeout(timer);
       if (code !== 0) return reject(new Error(`argon2 ceiling exited with ${code}`));
-      resolve(JSON.parse(out.trim().split('\n').pop()!));
+      const r = JSON.parse(out.trim().split('\n').pop()!) as { perSecond: number[]; concurrency: number };
+      resolve({ perSecond: r.perSecond[0], concurrency: r.concurrency });
     });
   });
 }
@@ -472,13 +528,17 @@ async function main(): Promise<void> {
     ceiling = await startCeiling(secret, issuer, audience);
     const ceilingToken = jwt.sign({ sub: 'u', sid: 's', role: 'user', typ: 'access' }, secret, { algorithm: 'HS256', issuer, audience, expiresIn: 86400 });
     if (wanted('ceiling-plain')) results['ceiling-plain'] = await measure('(a) bare Nest GET /plain', ceiling.url, () => ({ connections: 16, path: '/plain' }));
-    if (wanted('ceiling-guarded')) results['ceiling-guarded'] = await measure('(b) Nest + JWT guard GET /guarded', ceiling.url, () => ({ connections: 16, path: '/guarded', headers: { authorization: `Bearer ${ceilingToken}` } }));
+    // (b) and /auth/me alternate (their ratio is the target); the idle one of the two servers costs nothing
+    const guardedSpec: Spec = { name: '(b) Nest + JWT guard GET /guarded', url: ceiling.url, shape: () => ({ connections: 16, path: '/guarded', headers: { authorization: `Bearer ${ceilingToken}` } }) };
+    const meSpec: Spec = { name: '(c) GET /api/v1/auth/me', url: product.url, shape: () => ({ connections: 16, path: '/api/v1/auth/me', headers: { authorization: `Bearer ${me.access_token}` } }) };
+    const pair = [wanted('ceiling-guarded') && guardedSpec, wanted('me') && meSpec].filter((x): x is Spec => !!x);
+    if (pair.length) {
+      const measured = await measureAlternating(pair);
+      for (const [k, spec] of pair.entries()) results[spec === meSpec ? 'me' : 'ceiling-guarded'] = measured[k];
+    }
     extra.ceilingRssMb = round(rssMb(ceiling.pid));
     await stopChild(ceiling.child);
     ceiling = undefined;
-
-    // --- (c) product
-    if (wanted('me')) results.me = await measure('(c) GET /api/v1/auth/me', product.url, () => ({ connections: 16, path: '/api/v1/auth/me', headers: { authorization: `Bearer ${me.access_token}` } }));
 
     extra.idleRssMb = await idleRss(product.pid);
     log(`• idle RSS after warm-up and the /auth/me runs: ${extra.idleRssMb} MB`);
@@ -516,6 +576,8 @@ async function main(): Promise<void> {
       results.refresh.note = `${broken} broken chains`;
     }
 
+    const argon2Spec: Spec = { name: '(d) argon2id verify (19456 KiB, t=2, p=1), server idle', perSecond: argon2Ceiling };
+
     if (wanted('login')) {
       let n = 0;
       const lagSamples: number[] = [];
@@ -542,22 +604,28 @@ async function main(): Promise<void> {
           },
         };
       };
-      results.login = await measure(
-        '(c) POST /api/v1/auth/login (256 users round-robin)',
-        product.url,
-        () => ({
-          connections: 8,
-          requests: [
-            {
-              method: 'POST',
-              path: '/api/v1/auth/login',
-              headers: { 'content-type': 'application/json' },
-              setupRequest: (req) => ({ ...req, body: JSON.stringify({ email: `login${1 + (n++ % loginUsers)}@bench.test`, password: PASSWORD }) }),
-            },
-          ],
-        }),
-        during,
-      );
+      // login and (d) alternate: their ratio is the target
+      const [login, argon] = await measureAlternating([
+        {
+          name: '(c) POST /api/v1/auth/login (256 users round-robin)',
+          url: product.url,
+          shape: () => ({
+            connections: 8,
+            requests: [
+              {
+                method: 'POST',
+                path: '/api/v1/auth/login',
+                headers: { 'content-type': 'application/json' },
+                setupRequest: (req) => ({ ...req, body: JSON.stringify({ email: `login${1 + (n++ % loginUsers)}@bench.test`, password: PASSWORD }) }),
+              },
+            ],
+          }),
+          during,
+        },
+        argon2Spec,
+      ]);
+      results.login = login;
+      results.argon2 = argon;
       extra.loginEventLoopLagP99Ms = lagSamples.length ? round(Math.max(...lagSamples), 1) : null;
       extra.loginEventLoopLagSamples = lagSamples;
       extra.loginProbeMeP99Ms = round(median(probeP99s), 1);
@@ -585,23 +653,8 @@ async function main(): Promise<void> {
     if (wanted('admin-audit-logs')) results['admin-audit-logs'] = await measure('(c) GET /api/v1/admin/audit-logs?limit=20', product.url, () => ({ connections: 4, path: '/api/v1/admin/audit-logs?limit=20', headers: adminHeaders }));
     if (wanted('admin-users-search')) results['admin-users-search'] = await measure('(c) GET /api/v1/admin/users?q=user 4&limit=20 (info)', product.url, () => ({ connections: 4, path: '/api/v1/admin/users?q=user%204&limit=20', headers: adminHeaders }));
 
-    // --- (d) argon2 ceiling, with the server idle
-    if (wanted('argon2') || wanted('login')) {
-      log(`• (d) argon2id verify ceiling on core ${SERVER_CORE}: warm-up ${WARMUP} s, then ${RUNS} × ${DURATION} s`);
-      const a = await argon2Ceiling();
-      results.argon2 = {
-        name: '(d) argon2id verify (19456 KiB, t=2, p=1)',
-        rps: round(median(a.perSecond)),
-        p50: NaN,
-        p99: NaN,
-        runs: a.perSecond.map((x) => round(x)),
-        p99s: [],
-        non2xx: 0,
-        errors: 0,
-        connections: a.concurrency,
-      };
-      log(`  ${results.argon2.rps} verifies/s (runs ${results.argon2.runs.join(', ')}), concurrency ${a.concurrency}`);
-    }
+    // --- (d) alone, when asked for without login
+    if (wanted('argon2') && !results.argon2) results.argon2 = (await measureAlternating([argon2Spec]))[0];
 
     if (SOAK) extra.soak = await soak(product, me.access_token, admin.access_token, loginUsers, healthToken);
 
@@ -620,8 +673,8 @@ async function main(): Promise<void> {
   const r = results;
   const lag = (extra.loginEventLoopLagP99Ms as number | null) ?? (extra.loginProbeMeP99Ms as number);
   const targets = [
-    target('/auth/me ≥ 60 % of (b)', r.me && r['ceiling-guarded'] ? r.me.rps / r['ceiling-guarded'].rps : undefined, (v) => v >= 0.6, (v) => `${round(v * 100)} % (${r.me?.rps} / ${r['ceiling-guarded']?.rps} req/s)`),
-    target('login ≥ 90 % of (d)', r.login && r.argon2 ? r.login.rps / r.argon2.rps : undefined, (v) => v >= 0.9, (v) => `${round(v * 100)} % (${r.login?.rps} / ${r.argon2?.rps} per s)`),
+    target('/auth/me ≥ 60 % of (b)', pairedRatio(r.me, r['ceiling-guarded']), (v) => v >= 0.6, (v) => `${round(v * 100)} % (median of the per-round ratios; medians ${r.me?.rps} / ${r['ceiling-guarded']?.rps} req/s)`),
+    target('login ≥ 90 % of (d)', pairedRatio(r.login, r.argon2), (v) => v >= 0.9, (v) => `${round(v * 100)} % (median of the per-round ratios; medians ${r.login?.rps} / ${r.argon2?.rps} per s)`),
     target('event-loop p99 lag < 50 ms during the login flood', r.login ? lag : undefined, (v) => v < 50, (v) => `${v} ms (${extra.loginEventLoopLagP99Ms != null ? '/health/detailed event_loop.lag_ms' : '/auth/me probe p99 as proxy'})`),
     target('refresh ≥ 1,000 req/s on one core', r.refresh?.rps, (v) => v >= 1000, (v) => `${v} req/s`),
     target('admin users p99 < 20 ms', r['admin-users']?.p99, (v) => v < 20, (v) => `${v} ms (${extra.volume})`),
@@ -715,7 +768,7 @@ async function soak(product: Server, meToken: string, adminToken: string, loginU
     const t = Math.round((Date.now() - started) / 1000);
     const rss = round(rssMb(product.pid));
     const h = await http(product.url, 'GET', '/api/v1/health/detailed', undefined, { authorization: `Bearer ${healthToken}` }).catch(() => undefined);
-    const heap = h?.body?.memory?.heap_used_mb;
+    const heap = h?.body?.checks?.memory?.heap_used_mb;
     samples.push({ t, rssMb: rss, ...(typeof heap === 'number' ? { heapMb: heap } : {}) });
   };
   const sampler = setInterval(() => void sample(), 5000);

@@ -1,15 +1,20 @@
+import { availableParallelism } from 'node:os';
 import { Inject, Injectable } from '@nestjs/common';
 import * as argon2 from 'argon2';
 import { APP_CONFIG, AppConfig } from '@app/config';
 
 /**
  * argon2id with the ARGON2_* parameters. Hashing runs on libuv's thread pool, so the event loop
- * keeps serving other requests during a login flood.
+ * keeps serving other requests during a login flood; at most one hash per CPU this process may
+ * run on is computed at a time (the rest wait their turn in order). More would not finish sooner
+ * (the work is CPU-bound) but would crowd the event loop off its CPU — every runnable hashing
+ * thread takes an equal share — and fill libuv's pool, which file and DNS work share.
  */
 @Injectable()
 export class PasswordHasher {
   private readonly options: argon2.HashOptions & { raw?: false };
   private dummy?: Promise<string>;
+  private readonly slots = new Slots(Math.max(1, availableParallelism()));
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     const a = config.auth.argon2;
@@ -17,13 +22,13 @@ export class PasswordHasher {
   }
 
   hash(password: string): Promise<string> {
-    return argon2.hash(password, { ...this.options, raw: false });
+    return this.slots.run(() => argon2.hash(password, { ...this.options, raw: false }));
   }
 
   /** false for a malformed hash rather than an error */
   async verify(hash: string, password: string): Promise<boolean> {
     try {
-      return await argon2.verify(hash, password);
+      return await this.slots.run(() => argon2.verify(hash, password));
     } catch {
       return false;
     }
@@ -44,6 +49,26 @@ export class PasswordHasher {
       return argon2.needsRehash(hash, this.options);
     } catch {
       return true;
+    }
+  }
+}
+
+/** A counting semaphore: at most `size` tasks run at once, the others start in arrival order. */
+export class Slots {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly size: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running++;
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
     }
   }
 }

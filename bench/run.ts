@@ -278,6 +278,16 @@ function pairedRatio(product: Measured | undefined, ceiling: Measured | undefine
   return median(product.runs.map((x, i) => x / ceiling.runs[i]));
 }
 
+/** POST /auth/login for the bench's login users, round-robin (`next()` counts the requests). */
+function loginRequest(next: () => number, loginUsers: number): autocannon.Request {
+  return {
+    method: 'POST',
+    path: '/api/v1/auth/login',
+    headers: { 'content-type': 'application/json' },
+    setupRequest: (req) => ({ ...req, body: JSON.stringify({ email: `login${1 + (next() % loginUsers)}@bench.test`, password: PASSWORD }) }),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // processes
 
@@ -612,12 +622,7 @@ async function main(): Promise<void> {
           shape: () => ({
             connections: 8,
             requests: [
-              {
-                method: 'POST',
-                path: '/api/v1/auth/login',
-                headers: { 'content-type': 'application/json' },
-                setupRequest: (req) => ({ ...req, body: JSON.stringify({ email: `login${1 + (n++ % loginUsers)}@bench.test`, password: PASSWORD }) }),
-              },
+              loginRequest(() => n++, loginUsers),
             ],
           }),
           during,
@@ -803,12 +808,7 @@ async function soak(product: Server, meToken: string, adminToken: string, loginU
           connections: 2,
           overallRate: 5,
           requests: [
-            {
-              method: 'POST',
-              path: '/api/v1/auth/login',
-              headers: { 'content-type': 'application/json' },
-              setupRequest: (req) => ({ ...req, body: JSON.stringify({ email: `login${1 + (n++ % loginUsers)}@bench.test`, password: PASSWORD }) }),
-            },
+            loginRequest(() => n++, loginUsers),
           ],
         },
         seconds,

@@ -4,8 +4,9 @@ import { DataSource, type EntityManager } from 'typeorm';
 export type Row = Record<string, unknown>;
 
 /**
- * The rows of one raw statement, for the hottest paths (the access-token user read, refresh
- * rotation, the login reservation). On PostgreSQL outside a transaction it goes straight to
+ * The rows of one raw statement: the way the repositories run raw SQL that returns rows (it also
+ * carries the hottest paths: the access-token user read, refresh rotation, the login
+ * reservation). On PostgreSQL outside a transaction it goes straight to
  * node-postgres' pool, the same pool TypeORM uses (same limits and timeouts): TypeORM's query
  * runner adds a pool checkout wrapper, logger calls and subscriber broadcasts that cost about
  * 5–10 % of such a request's CPU. Inside a transaction (an EntityManager with a query runner) and

@@ -163,22 +163,24 @@ export class SessionsRepository {
   /** Revokes the listed sessions that are still live; returns the ids actually revoked. */
   async revoke(ids: string[], reason: string, now: Date, manager?: EntityManager): Promise<string[]> {
     if (ids.length === 0) return [];
-    const rows = await (manager ?? this.ds.manager).query(
+    const rows = await queryRows(
+      manager ?? this.ds,
       `UPDATE sessions SET revoked_at = $2, revoked_reason = $3 WHERE id = ANY($1::uuid[]) AND revoked_at IS NULL RETURNING id`,
       [ids, now, reason],
     );
-    return normalize(rows).map((r: { id: string }) => r.id);
+    return rows.map((r) => r.id as string);
   }
 
   /** Revokes every live session of a user, except `exceptId`; returns the revoked ids. */
   async revokeAllForUser(userId: string, reason: string, now: Date, exceptId?: string, manager?: EntityManager): Promise<string[]> {
-    const rows = await (manager ?? this.ds.manager).query(
+    const rows = await queryRows(
+      manager ?? this.ds,
       `UPDATE sessions SET revoked_at = $2, revoked_reason = $3
         WHERE user_id = $1 AND revoked_at IS NULL AND ($4::uuid IS NULL OR id <> $4::uuid)
         RETURNING id`,
       [userId, now, reason, exceptId ?? null],
     );
-    return normalize(rows).map((r: { id: string }) => r.id);
+    return rows.map((r) => r.id as string);
   }
 
   /** The session a refresh token (current or already rotated) belongs to. */
@@ -231,12 +233,6 @@ export class SessionsRepository {
     );
     return rows.map((r: Record<string, unknown>) => Object.assign(toSession(r), { userEmail: r.user_email as string }));
   }
-}
-
-/** `UPDATE ... RETURNING` comes back as [rows, count] from TypeORM's postgres driver. */
-function normalize(result: unknown): { id: string }[] {
-  if (Array.isArray(result) && Array.isArray(result[0])) return result[0];
-  return (result as { id: string }[]) ?? [];
 }
 
 const SESSION_FIELDS = ['id', 'user_id', 'auth_method', 'ip', 'user_agent', 'created_at', 'last_used_at', 'expires_at', 'revoked_at', 'revoked_reason'];

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { queryRows } from '@app/database';
 import { generateToken, sha256 } from '@app/common';
 import { OneTimeTokenPurpose } from './one-time-token.entity';
 
@@ -22,13 +23,13 @@ export class OneTimeTokensRepository {
 
   /** Marks the token used if it is valid (right purpose, unused, unexpired); returns its user. Atomic: one winner. */
   async consume(manager: EntityManager, token: string, purpose: OneTimeTokenPurpose): Promise<string | null> {
-    const result = await manager.query(
+    const rows = await queryRows(
+      manager,
       `UPDATE one_time_tokens SET used_at = now()
         WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > now()
         RETURNING user_id`,
       [sha256(token), purpose],
     );
-    const rows = Array.isArray(result[0]) ? result[0] : result;
     return rows.length ? (rows[0].user_id as string) : null;
   }
 }

@@ -71,7 +71,7 @@ export class UsersRepository {
     return rows.length ? userFromRow(rows[0]) : null;
   }
 
-  /** Case-insensitive, on the unique index over lower(email); raw SQL: every login runs this. */
+  /** Case-insensitive, on the unique index over lower(email). (Login reads the account with its lockout reservation.) */
   async findByEmail(email: string, manager?: EntityManager): Promise<User | null> {
     const rows = await queryRows(manager ?? this.repo.manager, USER_BY_EMAIL_SQL, [email.trim()]);
     return rows.length ? userFromRow(rows[0]) : null;
@@ -110,12 +110,12 @@ export class UsersRepository {
    * registered the address without proving it is dropped, and the email is marked verified.
    */
   async claimUnverified(id: string, at: Date, manager: EntityManager): Promise<boolean> {
-    const result = await manager.query(
+    const rows = await queryRows(
+      manager,
       `UPDATE users SET email_verified_at = $2, password_hash = NULL, password_changed_at = $2, updated_at = $2
         WHERE id = $1 AND email_verified_at IS NULL RETURNING id`,
       [id, at],
     );
-    const rows = Array.isArray(result[0]) ? result[0] : result;
     return rows.length > 0;
   }
 

@@ -8,11 +8,11 @@ export interface AttemptReservation {
   /** attempts in the current window, this one included */
   attempts: number;
   lockedUntil: Date | null;
-  /** with `reserve(..., email)`: the account of that email, read in the same statement */
-  user?: User | null;
+  /** the account of the email (null: none), read in the same statement */
+  user: User | null;
 }
 
-const RESERVE_SQL = `INSERT INTO login_attempts AS la (email_key, attempts, window_started_at, locked_until, updated_at)
+const COUNT_ATTEMPT_SQL = `INSERT INTO login_attempts AS la (email_key, attempts, window_started_at, locked_until, updated_at)
        VALUES ($1, 1, $2, NULL, $2)
        ON CONFLICT (email_key) DO UPDATE SET
          attempts = CASE
@@ -28,7 +28,7 @@ const RESERVE_SQL = `INSERT INTO login_attempts AS la (email_key, attempts, wind
        RETURNING attempts, locked_until`;
 
 /** The reservation and the account in one round trip (login's first statement). */
-const RESERVE_WITH_USER_SQL = `WITH r AS (${RESERVE_SQL})
+const RESERVE_SQL = `WITH r AS (${COUNT_ATTEMPT_SQL})
   SELECT r.attempts, r.locked_until, ${userColumns('u', 'u_')}
     FROM r LEFT JOIN users u ON lower(u.email) = lower($4)`;
 
@@ -43,29 +43,21 @@ export class LockoutRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
   /**
-   * Counts one attempt for `emailKey`. With `email`, the same statement also reads the account of
-   * that email (what login needs next), saving a round trip on every sign-in.
+   * Counts one attempt for `emailKey` and, in the same statement, reads the account of `email`
+   * (what login needs next), saving a round trip on every sign-in.
    */
-  async reserve(emailKey: string, now: Date, windowSeconds: number, email?: string): Promise<AttemptReservation> {
-    const rows =
-      email === undefined
-        ? await queryRows(this.ds, RESERVE_SQL, [emailKey, now, windowSeconds])
-        : await queryRows(this.ds, RESERVE_WITH_USER_SQL, [emailKey, now, windowSeconds, email.trim()]);
-    const r = rows[0];
+  async reserve(emailKey: string, now: Date, windowSeconds: number, email: string): Promise<AttemptReservation> {
+    const [r] = await queryRows(this.ds, RESERVE_SQL, [emailKey, now, windowSeconds, email.trim()]);
     return {
       attempts: r.attempts as number,
       lockedUntil: r.locked_until ? new Date(r.locked_until as string) : null,
-      ...(email === undefined ? {} : { user: r.u_id ? userFromRow(r, 'u_') : null }),
+      user: r.u_id ? userFromRow(r, 'u_') : null,
     };
   }
 
   /** Locks until `until` unless already locked; resolves true when this call set the lock. */
   async lock(emailKey: string, until: Date): Promise<boolean> {
-    const result = await this.ds.query(
-      `UPDATE login_attempts SET locked_until = $2 WHERE email_key = $1 AND locked_until IS NULL RETURNING email_key`,
-      [emailKey, until],
-    );
-    const rows = Array.isArray(result[0]) ? result[0] : result;
+    const rows = await queryRows(this.ds, `UPDATE login_attempts SET locked_until = $2 WHERE email_key = $1 AND locked_until IS NULL RETURNING email_key`, [emailKey, until]);
     return rows.length > 0;
   }
 

@@ -35,7 +35,7 @@ export class LockoutService {
     const { threshold } = this.thresholds();
     const r = await this.repo.reserve(emailKey, now, this.config.auth.lockoutDuration, email);
     const verdict = judgeAttempt(r.attempts, r.lockedUntil, now, threshold);
-    if (verdict.kind === 'proceed') return { emailKey, attempt: verdict.attempt, user: r.user ?? null };
+    if (verdict.kind === 'proceed') return { emailKey, attempt: verdict.attempt, user: r.user };
     if (verdict.kind === 'lock-now') {
       const until = new Date(now.getTime() + this.config.auth.lockoutDuration * 1000);
       if (await this.repo.lock(emailKey, until)) await onLocked();

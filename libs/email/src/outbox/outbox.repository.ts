@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { queryRows } from '@app/database';
 
 export interface ClaimedMail {
   id: string;
@@ -15,10 +16,6 @@ export interface OutboxStats {
   pending: number;
   failed: number;
   oldestPendingAgeSeconds: number | null;
-}
-
-function rows<T>(result: unknown): T[] {
-  return (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as T[];
 }
 
 /** All SQL of the outbox. Claiming uses FOR UPDATE SKIP LOCKED plus a lease, so any number of
@@ -39,7 +36,8 @@ export class OutboxRepository {
 
   /** Takes up to `limit` due mails (or mails whose lease ran out) and leases them for `leaseMs`. */
   async claim(limit: number, leaseMs: number): Promise<ClaimedMail[]> {
-    const result = await this.ds.query(
+    const claimed = await queryRows(
+      this.ds,
       `UPDATE email_outbox o
           SET status = 'sending', attempts = o.attempts + 1, locked_until = now() + make_interval(secs => $2::double precision / 1000)
         WHERE o.id IN (
@@ -51,7 +49,7 @@ export class OutboxRepository {
         RETURNING o.id, o.recipient, o.template, o.payload->>'sealed' AS sealed, o.attempts`,
       [limit, leaseMs],
     );
-    return rows<ClaimedMail>(result);
+    return claimed as unknown as ClaimedMail[];
   }
 
   async markSent(id: string, providerMessageId: string | null): Promise<void> {
@@ -79,13 +77,13 @@ export class OutboxRepository {
 
   /** Cheap enough to poll every second: partial indexes, no table scan. */
   async stats(): Promise<OutboxStats> {
-    const [r] = rows<{ pending: number; failed: number; oldest: number | null }>(
-      await this.ds.query(
-        `SELECT (SELECT count(*)::int FROM email_outbox WHERE status = 'pending') AS pending,
-                (SELECT count(*)::int FROM email_outbox WHERE status = 'failed') AS failed,
-                (SELECT extract(epoch FROM now() - min(next_attempt_at))::float FROM email_outbox WHERE status = 'pending') AS oldest`,
-      ),
-    );
+    const [r] = (await queryRows(
+      this.ds,
+      `SELECT (SELECT count(*)::int FROM email_outbox WHERE status = 'pending') AS pending,
+              (SELECT count(*)::int FROM email_outbox WHERE status = 'failed') AS failed,
+              (SELECT extract(epoch FROM now() - min(next_attempt_at))::float FROM email_outbox WHERE status = 'pending') AS oldest`,
+      [],
+    )) as { pending: number; failed: number; oldest: number | null }[];
     return { pending: r.pending, failed: r.failed, oldestPendingAgeSeconds: r.oldest === null ? null : Math.max(0, Math.round(r.oldest)) };
   }
 }

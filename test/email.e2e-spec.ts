@@ -10,6 +10,13 @@ const pathOf = (link: string) => {
 };
 const tokenOf = (link: string) => new URL(link).searchParams.get('token')!;
 
+/** A person following the mailed link: the page (which changes nothing), then its button (a form POST). */
+async function followVerificationLink(t: TestApp, link: string) {
+  const page = await t.http().get(pathOf(link)).expect(200);
+  expect(page.text).toContain('<form method="post" action="verify-email">');
+  return t.http().post('/api/v1/auth/verify-email').type('form').send({ token: tokenOf(link) }).expect(302);
+}
+
 describe('Email verification and password reset (fake Resend)', () => {
   const resend = new FakeResend();
   let t: TestApp;
@@ -33,11 +40,11 @@ describe('Email verification and password reset (fake Resend)', () => {
     const link = resend.lastLink(user.email);
     expect(link).toMatch(/^http:\/\/api\.test\/api\/v1\/auth\/verify-email\?token=[A-Za-z0-9_-]{43}$/);
 
-    const follow = await t.http().get(pathOf(link)).expect(302);
+    const follow = await followVerificationLink(t, link);
     expect(follow.headers.location).toBe('http://app.test/verify-email?status=success');
     const tokens = await login(t, user.email);
     expect(tokens.user).toMatchObject({ email_verified: true });
-    const again = await t.http().get(pathOf(link)).expect(302);
+    const again = await followVerificationLink(t, link);
     expect(again.headers.location).toBe('http://app.test/verify-email?status=error');
     const [stored] = await t.sql<{ status: string; payload: object }>(`SELECT status, payload FROM email_outbox WHERE id = $1`, [row.id]);
     expect(stored).toEqual({ status: 'sent', payload: {} });
@@ -56,8 +63,10 @@ describe('Email verification and password reset (fake Resend)', () => {
     const garbage = await t.http().post('/api/v1/auth/verify-email').send({ token: 'garbage' }).expect(400);
     expect(garbage.body.code).toBe('invalid_token');
     await t.http().post('/api/v1/auth/verify-email').send({}).expect(400);
-    const redirect = await t.http().get('/api/v1/auth/verify-email?token=nope').expect(302);
+    const redirect = await t.http().post('/api/v1/auth/verify-email').type('form').send({ token: 'nope' }).expect(302);
     expect(redirect.headers.location).toBe('http://app.test/verify-email?status=error');
+    const noToken = await t.http().get('/api/v1/auth/verify-email').expect(302);
+    expect(noToken.headers.location).toBe('http://app.test/verify-email?status=error');
   });
 
   it('resend answers 202 for everyone, mails only unverified accounts, and invalidates the older link', async () => {
@@ -215,7 +224,7 @@ describe('Email outbox under Resend failures', () => {
       const user = await register(t);
       expect((await t.http().post('/api/v1/auth/login').send({ email: user.email, password: PASSWORD })).body.code).toBe('email_not_verified');
       await deliver(t);
-      await t.http().get(pathOf(resend.lastLink(user.email))).expect(302);
+      await followVerificationLink(t, resend.lastLink(user.email));
       await login(t, user.email);
     } finally {
       await t.close();

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import Redis from 'ioredis';
-import { PASSWORD, bearer, login, register, registerAndLogin, uniqueEmail } from './support/auth';
+import { PASSWORD, bearer, login, register, registerAndLogin, uniqueEmail, verifiedUser } from './support/auth';
 import { TEST_REDIS_URL } from './support/env';
 import { type FakeProvider, FakeOAuthServer } from './support/fake-oauth';
 import { TcpProxy } from './support/tcp-proxy';
@@ -32,8 +32,34 @@ async function atProvider(url: string): Promise<URL> {
   return new URL(res.headers.get('location')!);
 }
 
+/**
+ * The browser's flow cookie per app: initiate sets it (the browser keeps one nonce for all its
+ * flows) and the callback must carry it.
+ */
+const jar = new Map<TestApp, string>();
+
+/** GET an initiate URL as the browser: sends and keeps the flow cookie. */
+async function initiate(app: TestApp, path: string, status = 302) {
+  const req = app.http().get(path);
+  if (jar.has(app)) req.set('Cookie', jar.get(app)!);
+  const res = await req.expect(status);
+  const set = ((res.headers['set-cookie'] as unknown as string[] | undefined) ?? []).find((c) => c.startsWith('oauth_flow='));
+  if (set) jar.set(app, set.split(';')[0]);
+  return res;
+}
+
+/** The authorize_url of a link (this API, with a ticket), opened in the browser: where the provider sends it back. */
+async function openLink(authorizeUrl: string): Promise<URL> {
+  const url = new URL(authorizeUrl);
+  expect(`${url.origin}${url.pathname}`).toMatch(/^http:\/\/api\.test\/api\/v1\/oauth\/(google|github)\/initiate$/);
+  const init = await initiate(t, url.pathname + url.search);
+  return atProvider(init.headers.location);
+}
+
 async function callback(app: TestApp, url: URL): Promise<URL> {
-  const res = await app.http().get(url.pathname + url.search).expect(302);
+  const req = app.http().get(url.pathname + url.search);
+  if (jar.has(app)) req.set('Cookie', jar.get(app)!);
+  const res = await req.expect(302);
   expect(res.headers['cache-control']).toBe('no-store');
   return new URL(res.headers.location);
 }
@@ -42,7 +68,7 @@ async function callback(app: TestApp, url: URL): Promise<URL> {
 async function flow(provider: FakeProvider, opts: { redirectTo?: string; app?: TestApp } = {}) {
   const app = opts.app ?? t;
   const query = opts.redirectTo === undefined ? '' : `?redirect_to=${encodeURIComponent(opts.redirectTo)}`;
-  const init = await app.http().get(`/api/v1/oauth/${provider}/initiate${query}`).expect(302);
+  const init = await initiate(app, `/api/v1/oauth/${provider}/initiate${query}`);
   const authorize = new URL(init.headers.location);
   const back = await atProvider(authorize.toString());
   const final = await callback(app, back);
@@ -101,7 +127,7 @@ describe('OAuth: providers and initiate', () => {
   });
 
   it('Google: 302 to the configured authorize URL with state and an S256 code_challenge', async () => {
-    const res = await t.http().get('/api/v1/oauth/google/initiate').expect(302);
+    const res = await initiate(t, '/api/v1/oauth/google/initiate');
     const url = new URL(res.headers.location);
     expect(`${url.origin}${url.pathname}`).toBe(`${fake.url}/google/authorize`);
     const q = Object.fromEntries(url.searchParams);
@@ -115,13 +141,13 @@ describe('OAuth: providers and initiate', () => {
     expect(q.code_challenge).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(q.scope.split(' ')).toEqual(expect.arrayContaining(['openid', 'email']));
     // a second initiate gets a different state and challenge
-    const again = new URL((await t.http().get('/api/v1/oauth/google/initiate').expect(302)).headers.location);
+    const again = new URL((await initiate(t, '/api/v1/oauth/google/initiate')).headers.location);
     expect(again.searchParams.get('state')).not.toBe(q.state);
     expect(again.searchParams.get('code_challenge')).not.toBe(q.code_challenge);
   });
 
   it('GitHub: state, the user:email scope, and PKCE too', async () => {
-    const res = await t.http().get('/api/v1/oauth/github/initiate').expect(302);
+    const res = await initiate(t, '/api/v1/oauth/github/initiate');
     const url = new URL(res.headers.location);
     expect(`${url.origin}${url.pathname}`).toBe(`${fake.url}/github/authorize`);
     expect(url.searchParams.get('state')).toBeTruthy();
@@ -131,7 +157,7 @@ describe('OAuth: providers and initiate', () => {
   });
 
   it('keeps the state server-side, hashed, for 10 minutes at most', async () => {
-    const res = await t.http().get('/api/v1/oauth/google/initiate').expect(302);
+    const res = await initiate(t, '/api/v1/oauth/google/initiate');
     const state = new URL(res.headers.location).searchParams.get('state')!;
     const redis = new Redis(TEST_REDIS_URL);
     try {
@@ -334,7 +360,7 @@ describe('OAuth: sign-in and the linking rules', () => {
     const email = uniqueEmail('race');
     fake.setGoogleUser({ sub: nextId(), email, email_verified: true });
     const backs = await Promise.all([1, 2, 3, 4].map(async () => {
-      const init = await t.http().get('/api/v1/oauth/google/initiate').expect(302);
+      const init = await initiate(t, '/api/v1/oauth/google/initiate');
       return atProvider(init.headers.location);
     }));
     const finals = await Promise.all(backs.map((b) => callback(t, b)));
@@ -355,7 +381,7 @@ describe('OAuth: sign-in and the linking rules', () => {
 describe('OAuth: state, errors and the exchange code', () => {
   it('a tampered state fails invalid_state and creates nothing', async () => {
     fake.setGoogleUser({ sub: nextId(), email: uniqueEmail('tampered'), email_verified: true });
-    const init = await t.http().get('/api/v1/oauth/google/initiate').expect(302);
+    const init = await initiate(t, '/api/v1/oauth/google/initiate');
     const back = await atProvider(init.headers.location);
     back.searchParams.set('state', `${back.searchParams.get('state')}x`);
     const before = await counts();
@@ -365,7 +391,7 @@ describe('OAuth: state, errors and the exchange code', () => {
 
   it('a missing state fails invalid_state', async () => {
     fake.setGoogleUser({ sub: nextId(), email: uniqueEmail('nostate'), email_verified: true });
-    const init = await t.http().get('/api/v1/oauth/google/initiate').expect(302);
+    const init = await initiate(t, '/api/v1/oauth/google/initiate');
     const back = await atProvider(init.headers.location);
     back.searchParams.delete('state');
     const before = await counts();
@@ -384,7 +410,7 @@ describe('OAuth: state, errors and the exchange code', () => {
 
   it("a state issued for Google does not work on GitHub's callback", async () => {
     fake.setGoogleUser({ sub: nextId(), email: uniqueEmail('cross'), email_verified: true });
-    const init = await t.http().get('/api/v1/oauth/google/initiate').expect(302);
+    const init = await initiate(t, '/api/v1/oauth/google/initiate');
     const back = await atProvider(init.headers.location);
     back.pathname = '/api/v1/oauth/github/callback';
     expectError(await callback(t, back), 'invalid_state');
@@ -416,11 +442,11 @@ describe('OAuth: state, errors and the exchange code', () => {
 
   it('a code the provider refuses (PKCE verifier, reused code) gives provider_error', async () => {
     fake.setGithubUser({ id: Number(nextId()), login: 'refused' }, [{ email: uniqueEmail('refused'), primary: true, verified: true }]);
-    const init = await t.http().get('/api/v1/oauth/github/initiate').expect(302);
+    const init = await initiate(t, '/api/v1/oauth/github/initiate');
     const back = await atProvider(init.headers.location);
     // a second valid state with the first code: the fake has already spent that code
     await callback(t, back);
-    const init2 = await t.http().get('/api/v1/oauth/github/initiate').expect(302);
+    const init2 = await initiate(t, '/api/v1/oauth/github/initiate');
     const back2 = await atProvider(init2.headers.location);
     back2.searchParams.set('code', back.searchParams.get('code')!);
     expectError(await callback(t, back2), 'provider_error');
@@ -482,9 +508,7 @@ describe('OAuth: state, errors and the exchange code', () => {
 describe('OAuth: link and unlink', () => {
   async function linkFlow(accessToken: string, provider: FakeProvider, body: Record<string, unknown> = {}) {
     const res = await t.http().post(`/api/v1/oauth/${provider}/link`).set(...bearer(accessToken)).send(body).expect(200);
-    const authorize = new URL(res.body.authorize_url);
-    expect(`${authorize.origin}${authorize.pathname}`).toBe(`${fake.url}/${provider}/authorize`);
-    return callback(t, await atProvider(authorize.toString()));
+    return callback(t, await openLink(res.body.authorize_url));
   }
 
   it('needs a bearer token', async () => {
@@ -493,7 +517,7 @@ describe('OAuth: link and unlink', () => {
   });
 
   it('links a provider account to the caller; it then lists and signs in that user', async () => {
-    const me = await registerAndLogin(t, uniqueEmail('linker'));
+    const me = await verifiedUser(t, uniqueEmail('linker'));
     const ghEmail = uniqueEmail('linked-gh');
     const id = Number(nextId());
     fake.setGithubUser({ id, login: 'linker' }, [{ email: ghEmail, primary: true, verified: true }]);
@@ -512,7 +536,7 @@ describe('OAuth: link and unlink', () => {
     const sub = nextId();
     fake.setGoogleUser({ sub, email: uniqueEmail('owner'), email_verified: true });
     const owner = await signIn('google');
-    const other = await registerAndLogin(t, uniqueEmail('thief'));
+    const other = await verifiedUser(t, uniqueEmail('thief'));
     const before = await counts();
     const final = await linkFlow(other.tokens.access_token, 'google');
     expectError(final, 'identity_in_use');
@@ -523,14 +547,14 @@ describe('OAuth: link and unlink', () => {
   });
 
   it('refuses a second account of the same provider: 409 at link, and at the callback if it races', async () => {
-    const me = await registerAndLogin(t, uniqueEmail('twice'));
+    const me = await verifiedUser(t, uniqueEmail('twice'));
     fake.setGithubUser({ id: Number(nextId()), login: 'first' }, [{ email: uniqueEmail('first'), primary: true, verified: true }]);
     // start two links before either finishes
     const a = await t.http().post('/api/v1/oauth/github/link').set(...bearer(me.tokens.access_token)).send({}).expect(200);
     const b = await t.http().post('/api/v1/oauth/github/link').set(...bearer(me.tokens.access_token)).send({}).expect(200);
-    const backA = await atProvider(a.body.authorize_url);
+    const backA = await openLink(a.body.authorize_url);
     fake.setGithubUser({ id: Number(nextId()), login: 'second' }, [{ email: uniqueEmail('second'), primary: true, verified: true }]);
-    const backB = await atProvider(b.body.authorize_url);
+    const backB = await openLink(b.body.authorize_url);
     expect((await callback(t, backA)).searchParams.get('linked')).toBe('github');
     expectError(await callback(t, backB), 'provider_already_linked');
     expect(await identitiesOf(me.id)).toHaveLength(1);
@@ -540,10 +564,10 @@ describe('OAuth: link and unlink', () => {
   });
 
   it('a link whose session ended before the callback fails session_ended and links nothing', async () => {
-    const me = await registerAndLogin(t, uniqueEmail('ended'));
+    const me = await verifiedUser(t, uniqueEmail('ended'));
     fake.setGoogleUser({ sub: nextId(), email: uniqueEmail('ended-g'), email_verified: true });
     const res = await t.http().post('/api/v1/oauth/google/link').set(...bearer(me.tokens.access_token)).send({}).expect(200);
-    const back = await atProvider(res.body.authorize_url);
+    const back = await openLink(res.body.authorize_url);
     await t.http().post('/api/v1/auth/logout').set(...bearer(me.tokens.access_token)).expect(204);
     expectError(await callback(t, back), 'session_ended');
     expect(await identitiesOf(me.id)).toEqual([]);
@@ -558,7 +582,7 @@ describe('OAuth: link and unlink', () => {
   });
 
   it('unlinks (204, audited); unlinking again is 404', async () => {
-    const me = await registerAndLogin(t, uniqueEmail('unlinker'));
+    const me = await verifiedUser(t, uniqueEmail('unlinker'));
     fake.setGoogleUser({ sub: nextId(), email: uniqueEmail('to-unlink'), email_verified: true });
     await linkFlow(me.tokens.access_token, 'google');
     expect(await identitiesOf(me.id)).toHaveLength(1);
@@ -637,7 +661,7 @@ describe('OAuth with Redis unreachable', () => {
     const app = await startTestApp({ ...fake.env(['google']), REDIS_URL: `redis://127.0.0.1:${proxy.port}/0` });
     try {
       fake.setGoogleUser({ sub: nextId(), email: uniqueEmail('redis-down'), email_verified: true });
-      const init = await app.http().get('/api/v1/oauth/google/initiate').expect(302);
+      const init = await initiate(app, '/api/v1/oauth/google/initiate');
       const back = await atProvider(init.headers.location);
       await proxy.stop();
       await new Promise((r) => setTimeout(r, 100));

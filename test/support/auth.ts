@@ -24,7 +24,7 @@ export interface Tokens {
   access_token: string;
   refresh_token: string;
   session_id: string;
-  user: { id: string; role: string; email: string };
+  user: { id: string; role: string; email: string; email_verified: boolean };
 }
 
 export async function login(t: TestApp, email: string, password = PASSWORD, userAgent = 'jest'): Promise<Tokens> {
@@ -69,4 +69,11 @@ export function forge(t: TestApp, claims: Record<string, unknown>, opts: { secre
     return `${enc({ alg: 'none', typ: 'JWT' })}.${enc(payload)}.`;
   }
   return jwt.sign(payload, opts.secret ?? t.config.auth.jwtSecret, { algorithm: opts.algorithm ?? 'HS256' });
+}
+
+/** A signed-in user whose email is verified (linking needs a proven address). */
+export async function verifiedUser(t: TestApp, email = uniqueEmail()): Promise<Registered & { tokens: Tokens }> {
+  const user = await register(t, email);
+  await t.sql(`UPDATE users SET email_verified_at = now() WHERE id = $1`, [user.id]);
+  return { ...user, tokens: await login(t, email) };
 }

@@ -11,9 +11,12 @@ export class UserAuditController {
   constructor(private readonly audit: AuditService) {}
 
   @Get()
-  @ApiOperation({ summary: "The caller's own security activity (events whose target is the caller), newest first" })
+  @ApiOperation({
+    summary: "The caller's own security activity (events whose target is the caller), newest first",
+    description: "Events where someone else (an admin) acted on the caller omit that actor's session_id, ip and user_agent.",
+  })
   @ApiOkResponse({ type: AuditPageDto })
   list(@CurrentUser() me: AuthContext, @Query() q: PageQueryDto): Promise<AuditPageDto> {
-    return this.audit.page({ targetUserId: me.userId, limit: q.limit, cursor: q.cursor });
+    return this.audit.pageForUser(me.userId, q.limit, q.cursor);
   }
 }

@@ -9,6 +9,12 @@ export const CSRF_HEADER = 'x-csrf-token';
 export const AUTH_MODE_HEADER = 'x-auth-mode';
 export const AUTH_COOKIE_PATH = '/api/v1/auth';
 
+/** Every cookie this API sets is `Secure`, except outside production over plain http (development, tests). */
+export function cookiesSecure(config: AppConfig): boolean {
+  const devOverHttp = config.app.nodeEnv !== 'production' && config.app.publicUrl.startsWith('http://');
+  return !devOverHttp;
+}
+
 /**
  * Cookie mode for browser apps (API.md "Browser clients"): the refresh token travels only in an
  * HttpOnly, SameSite=Strict cookie scoped to /api/v1/auth; a readable csrf_token cookie (also
@@ -20,8 +26,7 @@ export class AuthCookies {
   private readonly secure: boolean;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    const devOverHttp = config.app.nodeEnv !== 'production' && config.app.publicUrl.startsWith('http://');
-    this.secure = !devOverHttp;
+    this.secure = cookiesSecure(config);
   }
 
   wantsCookies(req: Request): boolean {

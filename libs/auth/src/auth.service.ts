@@ -60,7 +60,9 @@ export class AuthService {
   }
 
   async login(dto: LoginDto, client: ClientInfo): Promise<IssuedTokens> {
-    const onLocked = () => this.audit('auth.account_locked', 'failure', client, { email: maskEmail(dto.email) });
+    // the account (when the email has one) is the target; whoever is guessing is not its actor
+    const onLocked = (userId: string | null) =>
+      this.events.emit({ name: 'auth.account_locked', outcome: 'failure', targetUserId: userId, ip: client.ip, userAgent: client.userAgent, metadata: { email: maskEmail(dto.email) } });
     const reservation = await this.lockout.reserve(dto.email, onLocked);
     const user = reservation.user;
     const ok = user?.passwordHash ? await this.hasher.verify(user.passwordHash, dto.password) : await this.hasher.verifyDummy(dto.password);
@@ -80,7 +82,7 @@ export class AuthService {
       throw ProblemException.forbidden('email_not_verified', 'Verify your email address before signing in');
     }
     if (this.hasher.needsRehash(user.passwordHash!)) {
-      await this.users.updatePasswordHash(user.id, await this.hasher.hash(dto.password), null);
+      await this.users.rehash(user.id, await this.hasher.hash(dto.password));
     }
     return this.signIn(user, 'password', client, { method: 'password' });
   }
@@ -146,7 +148,7 @@ export class AuthService {
     const hash = await this.hasher.hash(dto.new_password);
     const actor = { actorId: user.id, sessionId: me.sessionId, ...client };
     const revoked = await this.ds.transaction(async (manager) => {
-      await this.users.updatePasswordHash(user.id, hash, this.clock.now(), manager);
+      await this.users.setPassword(user.id, hash, this.clock.now(), manager);
       const ids = await this.sessions.revokeAllForUser(user.id, 'password_changed', actor, me.sessionId, 'session.revoked', manager);
       await this.events.emit({
         name: 'password.changed',
@@ -188,7 +190,7 @@ export class AuthService {
   }
 
   private audit(
-    name: 'auth.login' | 'auth.account_locked' | 'password.changed',
+    name: 'auth.login' | 'password.changed',
     outcome: 'success' | 'failure',
     client: ClientInfo,
     metadata: Record<string, unknown>,

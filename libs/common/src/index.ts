@@ -15,3 +15,5 @@ export * from './util/secret-box';
 export * from './util/errors';
 export * from './logging/logging.module';
 export * from './util/timing';
+export * from './util/email';
+export * from './validation/text.validators';

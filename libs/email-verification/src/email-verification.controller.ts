@@ -1,10 +1,11 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Query, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBadRequestResponse, ApiFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBadRequestResponse, ApiConsumes, ApiFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { Client, type ClientInfo, Public } from '@app/common';
 import { RateLimit } from '@app/auth';
 import { UserDto } from '@app/users';
+import { confirmationPage, confirmationPageCsp } from './confirmation-page';
 import { EmailOnlyDto, VerifyEmailDto, VerifyEmailQueryDto } from './email-verification.dto';
 import { EmailVerificationService } from './email-verification.service';
 
@@ -12,28 +13,55 @@ import { EmailVerificationService } from './email-verification.service';
 @Public()
 @Controller('auth/verify-email')
 export class EmailVerificationController {
+  private readonly csp: string;
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly verification: EmailVerificationService,
-  ) {}
+  ) {
+    this.csp = confirmationPageCsp(config.app.frontendUrl);
+  }
 
   @Post()
   @HttpCode(200)
   @RateLimit('email')
-  @ApiOperation({ summary: 'Verify an email address with the token from the mail (single use, EMAIL_VERIFICATION_TTL)' })
+  @ApiOperation({
+    summary: 'Verify an email address with the token from the mail (single use, EMAIL_VERIFICATION_TTL)',
+    description:
+      'JSON `{token}` → 200 User (for apps that handle the link themselves). Form-encoded `token` (the button of the page the ' +
+      'mailed link opens) → 302 to `FRONTEND_URL/verify-email?status=success|error`.',
+  })
+  @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
   @ApiOkResponse({ type: UserDto })
-  @ApiBadRequestResponse({ description: 'invalid_token: bad, expired or used token' })
-  async verify(@Body() dto: VerifyEmailDto, @Client() client: ClientInfo): Promise<UserDto> {
-    return UserDto.from(await this.verification.verify(dto.token, client));
+  @ApiFoundResponse({ description: 'form post: Location FRONTEND_URL/verify-email?status=success|error' })
+  @ApiBadRequestResponse({ description: 'invalid_token: bad, expired or used token (JSON)' })
+  async verify(@Body() dto: VerifyEmailDto, @Client() client: ClientInfo, @Req() req: Request, @Res() res: Response): Promise<void> {
+    if (req.is('application/x-www-form-urlencoded')) {
+      const verified = await this.verification.verifyLink(dto.token, client);
+      res.redirect(302, `${this.config.app.frontendUrl}/verify-email?status=${verified ? 'success' : 'error'}`);
+      return;
+    }
+    res.status(200).json(UserDto.from(await this.verification.verify(dto.token, client)));
   }
 
   @Get()
-  @RateLimit('email')
-  @ApiOperation({ summary: 'The link in the mail: verifies, then redirects to FRONTEND_URL/verify-email?status=success|error' })
-  @ApiFoundResponse({ description: 'redirect to the front end' })
-  async follow(@Query() q: VerifyEmailQueryDto, @Client() client: ClientInfo, @Res() res: Response): Promise<void> {
-    const verified = await this.verification.verifyLink(q.token, client);
-    res.redirect(302, `${this.config.app.frontendUrl}/verify-email?status=${verified ? 'success' : 'error'}`);
+  @ApiOperation({
+    summary: 'The link in the mail: a confirmation page whose button POSTs the token (a GET never changes anything)',
+    description: 'Self-contained HTML (no script, no external resources, strict CSP). Mail scanners that prefetch the link verify nothing.',
+  })
+  @ApiProduces('text/html')
+  @ApiOkResponse({ description: 'text/html confirmation page' })
+  @ApiFoundResponse({ description: 'no token: Location FRONTEND_URL/verify-email?status=error' })
+  page(@Query() q: VerifyEmailQueryDto, @Res() res: Response): void {
+    if (!q.token) {
+      res.redirect(302, `${this.config.app.frontendUrl}/verify-email?status=error`);
+      return;
+    }
+    res
+      .status(200)
+      .set({ 'Content-Security-Policy': this.csp, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' })
+      .type('html')
+      .send(confirmationPage(q.token));
   }
 
   @Post('resend')

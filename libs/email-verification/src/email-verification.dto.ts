@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsEmailAddress } from '@app/common';
 
 export class VerifyEmailDto {
   @ApiProperty({ description: 'the token from the verification mail' }) @IsString() @IsNotEmpty() @MaxLength(512) token: string;
@@ -12,9 +13,9 @@ export class VerifyEmailQueryDto {
 
 export class EmailOnlyDto {
   @ApiProperty({ example: 'ada@example.com' })
-  // lone UTF-16 surrogates become U+FFFD first: validator's isEmail throws URIError on them (a 500)
-  @Transform(({ value }) => (typeof value === 'string' ? value.replace(/\p{Cs}/gu, '\uFFFD').trim() : value))
-  @IsEmail({}, { message: 'must be a valid email address' })
+  @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
+  @IsString()
   @MaxLength(254)
+  @IsEmailAddress()
   email: string;
 }

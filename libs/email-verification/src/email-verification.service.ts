@@ -5,7 +5,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { type ClientInfo, type DomainEvent, DomainEvents, padTo, ProblemException } from '@app/common';
 import { Mailer } from '@app/email';
-import { OneTimeTokensRepository, User, UsersRepository } from '@app/users';
+import { mailName, OneTimeTokensRepository, User, UsersRepository } from '@app/users';
 
 /** Answers to "resend" take at least this long, whether or not the email exists or needs a mail. */
 const RESEND_FLOOR_MS = 120;
@@ -45,9 +45,8 @@ export class EmailVerificationService {
     return (await this.users.findById(userId))!;
   }
 
-  /** The GET link: true when verified; a bad/expired/used token is false, not an error. */
-  async verifyLink(token: string | undefined, client: ClientInfo): Promise<boolean> {
-    if (!token) return false;
+  /** The confirmation page's form post: true when verified; a bad/expired/used token is false, not an error. */
+  async verifyLink(token: string, client: ClientInfo): Promise<boolean> {
     try {
       await this.verify(token, client);
       return true;
@@ -71,7 +70,7 @@ export class EmailVerificationService {
     const ttl = this.config.email.verificationTtl;
     const token = await this.tokens.issue(manager, user.id, 'verify_email', ttl);
     const link = `${this.config.app.publicUrl}/api/v1/auth/verify-email?token=${encodeURIComponent(token)}`;
-    await this.mailer.queue(manager, user.email, { template: 'verify_email', vars: { link, name: user.name, hours: Math.round(ttl / 3600) } });
+    await this.mailer.queue(manager, user.email, { template: 'verify_email', vars: { link, name: mailName(user), hours: Math.round(ttl / 3600) } });
     await this.events.emit({
       name: 'email.verification_sent',
       outcome: 'success',

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { type ClientInfo, Clock, DomainEvents, ProblemException } from '@app/common';
+import { type ClientInfo, Clock, DomainEvents, ProblemException, tryCanonicalEmail } from '@app/common';
 import { AccessStateService, SessionsService } from '@app/sessions';
 import { User, UsersRepository } from '@app/users';
 import { IdentityConflictError, OAuthIdentitiesRepository } from './oauth-identities.repository';
@@ -67,27 +67,9 @@ export class AccountLinker {
       if (current?.providerUserId === profile.providerUserId) return this.admit(existing, profile);
       if (!profile.emailVerified) throw new OAuthFlowError('account_exists', existing.id);
       this.admit(existing, profile);
-      if (current) throw new OAuthFlowError('provider_already_linked', existing.id);
-      // Pre-account-takeover defence: if the address was never verified, whoever registered it
-      // (and set its password) never proved owning it. The provider just did, for the real owner:
-      // that password is dropped and its sessions revoked, in the same transaction as the link.
-      const actor = { actorId: existing.id, ...client };
-      const claimed = await this.ds.transaction(async (manager) => {
-        const unproven = await this.users.claimUnverified(existing.id, this.clock.now(), manager);
-        const revoked = unproven ? await this.sessions.revokeAllForUser(existing.id, 'unverified_account_claimed', actor, undefined, 'session.revoked', manager) : [];
-        await this.identities.insert({ userId: existing.id, provider: profile.provider, providerUserId: profile.providerUserId, email: profile.email }, manager);
-        await this.events.emit({
-          ...this.audit('oauth.linked', existing.id, null, client),
-          metadata: { provider: profile.provider, via: 'email_match', unproven_login_removed: unproven },
-          manager,
-        });
-        return { unproven, revoked };
-      });
-      if (claimed.unproven) {
-        await this.sessions.afterRevocation(claimed.revoked, existing.id, 'unverified_account_claimed', actor, 'session.revoked');
-        return (await this.users.findById(existing.id)) ?? existing;
-      }
-      return existing;
+      // identities of a never-verified account are removed by the claim below, this one included
+      if (current && existing.emailVerifiedAt) throw new OAuthFlowError('provider_already_linked', existing.id);
+      return this.linkByEmail(existing, profile, current !== null, client);
     }
 
     if (this.config.auth.requireEmailVerification && !profile.emailVerified) throw new OAuthFlowError('email_not_verified');
@@ -108,6 +90,36 @@ export class AccountLinker {
     });
   }
 
+  /**
+   * Rule 2. Pre-account-takeover defence: if the address was never verified, whoever registered
+   * it (and set its password, linked its identities) never proved owning it. The provider just
+   * did, for the real owner: the claim drops that password, revokes its sessions and removes the
+   * identities linked before (`user.account_claimed`), in the same transaction as the link.
+   */
+  private async linkByEmail(existing: User, profile: ProviderProfile, hadOtherOfProvider: boolean, client: ClientInfo): Promise<User> {
+    const actor = { actorId: existing.id, ...client };
+    const claimed = await this.ds.transaction(async (manager) => {
+      const unproven = await this.users.claimUnverified(existing.id, this.clock.now(), manager);
+      if (unproven) {
+        await this.events.emit({ ...this.audit('user.account_claimed', existing.id, null, client), metadata: { via: profile.provider }, manager });
+      } else if (hadOtherOfProvider) {
+        // verified by someone else between our read and the claim: its identities stay
+        throw new OAuthFlowError('provider_already_linked', existing.id);
+      }
+      const revoked = unproven ? await this.sessions.revokeAllForUser(existing.id, 'unverified_account_claimed', actor, undefined, 'session.revoked', manager) : [];
+      await this.identities.insert({ userId: existing.id, provider: profile.provider, providerUserId: profile.providerUserId, email: profile.email }, manager);
+      await this.events.emit({
+        ...this.audit('oauth.linked', existing.id, null, client),
+        metadata: { provider: profile.provider, via: 'email_match', unproven_login_removed: unproven },
+        manager,
+      });
+      return { unproven, revoked };
+    });
+    if (!claimed.unproven) return existing;
+    await this.sessions.afterRevocation(claimed.revoked, existing.id, 'unverified_account_claimed', actor, 'session.revoked');
+    return (await this.users.findById(existing.id)) ?? existing;
+  }
+
   private async link(userId: string, sessionId: string, profile: ProviderProfile, client: ClientInfo): Promise<void> {
     // the session that asked for the link must still be alive: revoking it (or disabling the
     // user) within the 10 minutes of the state also cancels the link it started
@@ -115,6 +127,7 @@ export class AccountLinker {
     if (!access.ok) throw new OAuthFlowError(access.reason === 'disabled' ? 'account_disabled' : 'session_ended', userId);
     const user = await this.users.findById(userId);
     if (!user || !user.isActive) throw new OAuthFlowError('account_disabled', userId);
+    if (!user.emailVerifiedAt) throw new OAuthFlowError('email_not_verified', userId);
     const linked = await this.identities.findByAccount(profile.provider, profile.providerUserId);
     if (linked) {
       if (linked.userId === userId) return;
@@ -132,14 +145,14 @@ export class AccountLinker {
   /** The checks a password sign-in would make, for a user a provider vouches for. */
   private admit(user: User, profile: ProviderProfile): User {
     if (!user.isActive) throw new OAuthFlowError('account_disabled', user.id);
-    const providerVouches = profile.emailVerified && profile.email !== null && profile.email.toLowerCase() === user.email.toLowerCase();
+    const providerVouches = profile.emailVerified && profile.email !== null && tryCanonicalEmail(profile.email) === tryCanonicalEmail(user.email);
     if (this.config.auth.requireEmailVerification && !user.emailVerifiedAt && !providerVouches) {
       throw new OAuthFlowError('email_not_verified', user.id);
     }
     return user;
   }
 
-  private audit(name: 'oauth.linked' | 'user.registered', userId: string, sessionId: string | null, client: ClientInfo) {
+  private audit(name: 'oauth.linked' | 'user.registered' | 'user.account_claimed', userId: string, sessionId: string | null, client: ClientInfo) {
     return { name, outcome: 'success' as const, actorId: userId, targetUserId: userId, sessionId, ip: client.ip, userAgent: client.userAgent };
   }
 }

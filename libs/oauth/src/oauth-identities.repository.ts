@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { isUniqueViolation } from '@app/common';
+import { queryRows } from '@app/database';
 import { OAuthIdentity } from './oauth-identity.entity';
 import type { OAuthProviderName } from './oauth-provider';
 
@@ -67,5 +68,11 @@ export class OAuthIdentitiesRepository {
 
   async delete(id: string, manager: EntityManager): Promise<void> {
     await this.r(manager).delete({ id });
+  }
+
+  /** Removes every identity of a user; returns the providers that were linked. */
+  async deleteAllForUser(userId: string, manager: EntityManager): Promise<OAuthProviderName[]> {
+    const rows = await queryRows(manager, `DELETE FROM oauth_identities WHERE user_id = $1 RETURNING provider`, [userId]);
+    return rows.map((r) => r.provider as OAuthProviderName);
   }
 }

@@ -1,3 +1,5 @@
+import { tryCanonicalEmail } from '@app/common';
+
 /** The social sign-in providers this service speaks to (API.md: anything else is 404). */
 export type OAuthProviderName = 'google' | 'github';
 export const OAUTH_PROVIDERS: readonly OAuthProviderName[] = ['google', 'github'];
@@ -18,11 +20,11 @@ export interface ProviderProfile {
   name: string | null;
 }
 
-/** Normalises an email a provider gave us; one we could never store is treated as absent. */
+/** Normalises an email a provider gave us; one we could never store (or match: no canonical form) is treated as absent. */
 export function providerEmail(value: unknown): string | null {
   if (typeof value !== 'string') return null;
   const email = value.trim();
-  return email.length > 0 && email.length <= 254 && email.includes('@') ? email : null;
+  return email.length > 0 && email.length <= 254 && email.includes('@') && tryCanonicalEmail(email) !== null ? email : null;
 }
 
 export function providerName(...candidates: unknown[]): string | null {

@@ -15,9 +15,10 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { type AuthContext, Client, type ClientInfo, CurrentUser, Public } from '@app/common';
+import { type AuthContext, Client, type ClientInfo, CurrentUser, ProblemException, Public } from '@app/common';
 import { AuthCookies, type IssuedTokens, TokenPairDto } from '@app/auth';
 import { AuthorizeUrlDto, ExchangeCodeDto, InitiateQueryDto, LinkProviderDto, OAuthProviderListDto } from './dto/oauth.dto';
+import { FlowCookie } from './flow/flow-cookie';
 import { describeCallbackErrors } from './oauth-errors';
 import { OAUTH_PROVIDERS } from './oauth-provider';
 import { OAuthService } from './oauth.service';
@@ -37,6 +38,7 @@ export class OAuthController {
   constructor(
     private readonly oauth: OAuthService,
     private readonly cookies: AuthCookies,
+    private readonly flowCookie: FlowCookie,
   ) {}
 
   @Public()
@@ -53,15 +55,24 @@ export class OAuthController {
   @Header('Cache-Control', 'no-store')
   @ApiParam(PROVIDER_PARAM)
   @ApiOperation({
-    summary: 'Start a sign-in: 302 to the provider',
-    description: 'The authorize URL carries a random single-use `state` (kept server-side for 10 minutes) and, S256, a PKCE `code_challenge`.',
+    summary: 'Start a sign-in (or a link, with link_ticket): 302 to the provider',
+    description:
+      'The authorize URL carries a random single-use `state` (kept server-side for 10 minutes) and, S256, a PKCE `code_challenge`. ' +
+      'Sets the `oauth_flow` cookie (HttpOnly, SameSite=Lax, Path=/api/v1/oauth, 10 minutes) that binds the flow to this browser: ' +
+      'the callback fails `invalid_state` without it. With `link_ticket` (from POST /oauth/{provider}/link) it starts that link; ' +
+      'an unknown, used or expired ticket redirects to `FRONTEND_URL/oauth/callback?error=invalid_state`.',
   })
   @ApiFoundResponse({ description: "Location: the provider's authorize URL" })
-  @ApiBadRequestResponse({ description: 'validation_failed: redirect_to is not a path on FRONTEND_URL' })
+  @ApiBadRequestResponse({ description: 'validation_failed: redirect_to is not a path on FRONTEND_URL, or both redirect_to and link_ticket' })
   @ApiNotFoundResponse({ description: 'not_found: unknown or unconfigured provider' })
   @ApiServiceUnavailableResponse({ description: 'service_unavailable: the state store (Redis) is down' })
-  async initiate(@Param('provider') provider: string, @Query() query: InitiateQueryDto): Promise<Redirection> {
-    return { url: await this.oauth.initiate(provider, query.redirect_to), statusCode: 302 };
+  async initiate(@Param('provider') provider: string, @Query() query: InitiateQueryDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<Redirection> {
+    if (query.link_ticket !== undefined && query.redirect_to !== undefined) {
+      throw ProblemException.validation([{ field: 'redirect_to', message: 'must not be given with link_ticket (the link carries its own)' }]);
+    }
+    const nonce = this.flowCookie.issue(req, res);
+    const url = query.link_ticket ? await this.oauth.initiateLink(provider, query.link_ticket, nonce) : await this.oauth.initiate(provider, query.redirect_to, nonce);
+    return { url, statusCode: 302 };
   }
 
   @Public()
@@ -75,17 +86,19 @@ export class OAuthController {
   @ApiOperation({
     summary: 'Where the provider sends the browser back: 302 to FRONTEND_URL/oauth/callback',
     description:
+      'Needs the `oauth_flow` cookie set by initiate in this browser (else `invalid_state`, nothing created). ' +
       'Success (sign-in): `?code=<one-time code>` (+ `&redirect_to=<path>`), to be redeemed with POST /oauth/exchange within 60 s. ' +
       'Success (link flow): `?linked=<provider>` (+ `&redirect_to`). ' +
       `Failure: \`?error=<code>\` and nothing is created — ${describeCallbackErrors()}. No token ever appears in a URL.`,
   })
   @ApiFoundResponse({ description: 'Location: FRONTEND_URL/oauth/callback?code=… | ?linked=… | ?error=…' })
   @ApiNotFoundResponse({ description: 'not_found: unknown or unconfigured provider' })
-  async callback(@Param('provider') provider: string, @Query() query: Record<string, unknown>, @Client() client: ClientInfo): Promise<Redirection> {
+  async callback(@Param('provider') provider: string, @Query() query: Record<string, unknown>, @Client() client: ClientInfo, @Req() req: Request): Promise<Redirection> {
     // read by name rather than through a strict DTO: providers add parameters of their own
     // (Google: scope, authuser, prompt, hd, iss), and a callback must never answer a browser with 400
     const pick = (name: string) => (typeof query[name] === 'string' ? (query[name] as string) : undefined);
-    const url = await this.oauth.callback(provider, { code: pick('code'), state: pick('state'), error: pick('error') }, client);
+    const params = { code: pick('code'), state: pick('state'), error: pick('error') };
+    const url = await this.oauth.callback(provider, params, client, this.flowCookie.read(req));
     return { url, statusCode: 302 };
   }
 
@@ -107,14 +120,15 @@ export class OAuthController {
   @ApiBearerAuth()
   @ApiParam(PROVIDER_PARAM)
   @ApiOperation({
-    summary: 'Start linking a provider account to the caller',
+    summary: 'Start linking a provider account to the caller (the caller\'s email must be verified)',
     description:
-      'Open `authorize_url` in the browser; the callback then links that provider account to the caller and redirects to ' +
+      'Open `authorize_url` (this API\'s initiate URL with a single-use, 5-minute link ticket) in the user\'s browser; the callback then links that provider account to the caller and redirects to ' +
       '`FRONTEND_URL/oauth/callback?linked=<provider>`, or `?error=identity_in_use` (the account belongs to another user) / ' +
       '`?error=provider_already_linked`, with nothing changed.',
   })
   @ApiOkResponse({ type: AuthorizeUrlDto })
   @ApiConflictResponse({ description: 'provider_already_linked: the caller already has an account of this provider linked' })
+  @ApiForbiddenResponse({ description: 'email_not_verified: the caller has not verified their email address' })
   @ApiNotFoundResponse({ description: 'not_found: unknown or unconfigured provider' })
   async link(@CurrentUser() me: AuthContext, @Param('provider') provider: string, @Body() dto: LinkProviderDto): Promise<AuthorizeUrlDto> {
     return { authorize_url: await this.oauth.startLink(me, provider, dto.redirect_to) };

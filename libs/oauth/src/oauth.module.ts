@@ -4,7 +4,10 @@ import { AuthModule } from '@app/auth';
 import { SessionsModule } from '@app/sessions';
 import { UsersModule } from '@app/users';
 import { AccountLinker } from './account-linker.service';
+import { ClaimedAccountListener } from './claimed-account.listener';
 import { ExchangeCodes } from './flow/exchange-codes';
+import { FlowCookie } from './flow/flow-cookie';
+import { LinkTickets } from './flow/link-tickets';
 import { IdentitiesController } from './identities.controller';
 import { IdentitiesService } from './identities.service';
 import { OAuthIdentitiesRepository } from './oauth-identities.repository';
@@ -21,6 +24,6 @@ import { OAuthService } from './oauth.service';
 @Module({
   imports: [TypeOrmModule.forFeature([OAuthIdentity]), UsersModule, SessionsModule, AuthModule],
   controllers: [OAuthController, IdentitiesController],
-  providers: [OAuthProviders, ExchangeCodes, OAuthIdentitiesRepository, AccountLinker, OAuthService, IdentitiesService],
+  providers: [OAuthProviders, ExchangeCodes, LinkTickets, FlowCookie, OAuthIdentitiesRepository, AccountLinker, OAuthService, IdentitiesService, ClaimedAccountListener],
 })
 export class OAuthModule {}

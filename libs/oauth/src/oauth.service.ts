@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { type AuthContext, type ClientInfo, DomainEvents, ProblemException } from '@app/common';
+import { type AuthContext, type ClientInfo, DomainEvents, ProblemException, sha256 } from '@app/common';
 import { AuthService, type IssuedTokens } from '@app/auth';
 import { UsersRepository } from '@app/users';
 import { AccountLinker } from './account-linker.service';
 import { ExchangeCodes } from './flow/exchange-codes';
+import { LinkTickets } from './flow/link-tickets';
 import { INVALID_STATE, type OAuthFlow, StateStoreUnavailableError } from './flow/oauth-state.store';
 import { runStrategy } from './flow/run-strategy';
 import { OAuthIdentitiesRepository } from './oauth-identities.repository';
@@ -33,6 +34,7 @@ export class OAuthService {
     private readonly providers: OAuthProviders,
     private readonly linker: AccountLinker,
     private readonly codes: ExchangeCodes,
+    private readonly tickets: LinkTickets,
     private readonly identities: OAuthIdentitiesRepository,
     private readonly users: UsersRepository,
     private readonly auth: AuthService,
@@ -43,34 +45,64 @@ export class OAuthService {
     return this.providers.list().map((p) => ({ name: p.name, initiateUrl: this.providers.initiateUrl(p.name) }));
   }
 
-  /** The provider's authorize URL for a sign-in; state (+ PKCE verifier, redirect_to) stored for 10 minutes. */
-  initiate(providerName: string, redirectTo: string | undefined): Promise<string> {
-    return this.authorizeUrl(this.providers.get(providerName), { redirectTo: redirectTo ?? null, link: null });
+  /**
+   * The provider's authorize URL for a sign-in; state (+ PKCE verifier, redirect_to and the hash
+   * of the browser's flow-cookie nonce) stored for 10 minutes.
+   */
+  initiate(providerName: string, redirectTo: string | undefined, browserNonce: string): Promise<string> {
+    return this.authorizeUrl(this.providers.get(providerName), { redirectTo: redirectTo ?? null, link: null, browser: sha256(browserNonce) });
   }
 
-  /** The authorize URL whose callback links the provider account to the caller. */
+  /**
+   * Starts linking a provider account to the caller: answers this API's initiate URL with a
+   * single-use ticket, for the caller's browser to open (the browser must hold the flow cookie).
+   * The caller must have proven their email: an unproven account could belong to a squatter.
+   */
   async startLink(me: AuthContext, providerName: string, redirectTo: string | undefined): Promise<string> {
     const provider = this.providers.get(providerName);
+    const user = await this.users.findById(me.userId);
+    if (!user?.emailVerifiedAt) {
+      throw ProblemException.forbidden('email_not_verified', 'Verify your email address before linking another way to sign in');
+    }
     if (await this.identities.findForUser(me.userId, provider.name)) {
       throw ProblemException.conflict('provider_already_linked', `A ${provider.name} account is already linked; unlink it first`);
     }
-    return this.authorizeUrl(provider, { redirectTo: redirectTo ?? null, link: { userId: me.userId, sessionId: me.sessionId } });
+    const ticket = await this.tickets
+      .issue({ provider: provider.name, userId: me.userId, sessionId: me.sessionId, redirectTo: redirectTo ?? null })
+      .catch(() => {
+        throw ProblemException.unavailable();
+      });
+    return `${this.providers.initiateUrl(provider.name)}?link_ticket=${ticket}`;
+  }
+
+  /**
+   * The browser opened a link URL: redeems its ticket and starts the link flow bound to this
+   * browser. An unknown, used or expired ticket ends at the front end with `invalid_state`.
+   */
+  async initiateLink(providerName: string, ticket: string, browserNonce: string): Promise<string> {
+    const provider = this.providers.get(providerName);
+    const request = await this.tickets.redeem(ticket).catch(() => {
+      throw ProblemException.unavailable();
+    });
+    if (!request || request.provider !== provider.name) return this.frontend({ error: 'invalid_state' });
+    const link = { userId: request.userId, sessionId: request.sessionId };
+    return this.authorizeUrl(provider, { redirectTo: request.redirectTo, link, browser: sha256(browserNonce) });
   }
 
   /** Handles the provider's redirect back; resolves with the front-end URL to redirect to. */
-  async callback(providerName: string, params: CallbackParams, client: ClientInfo): Promise<string> {
+  async callback(providerName: string, params: CallbackParams, client: ClientInfo, browserNonce: string | undefined): Promise<string> {
     const provider = this.providers.get(providerName);
     let flow: OAuthFlow | null = null;
     try {
       if (params.error || !params.code) {
         // passport would skip the state check on an error, and treat a missing code as a new
         // initiate: consume the state here so it cannot be used again either way
-        const stored = await provider.states.consume(params.state);
+        const stored = await provider.states.consume(params.state, browserNonce);
         if (!stored) throw new OAuthFlowError('invalid_state');
         flow = stored;
         throw new OAuthFlowError(params.error === 'access_denied' ? 'access_denied' : 'provider_error');
       }
-      const result = await this.authenticate(provider, params);
+      const result = await this.authenticate(provider, params, browserNonce);
       flow = result.flow;
       if (flow.link) {
         await this.linker.linkToUser(flow.link.userId, flow.link.sessionId, result.profile, client);
@@ -118,8 +150,8 @@ export class OAuthService {
   }
 
   /** State check, code → token (with the PKCE verifier), profile: what passport-oauth2 does. */
-  private async authenticate(provider: EnabledProvider, params: CallbackParams): Promise<{ profile: ProviderProfile; flow: OAuthFlow }> {
-    const outcome = await runStrategy(provider.strategy, { query: { code: params.code, state: params.state }, body: {} }, {});
+  private async authenticate(provider: EnabledProvider, params: CallbackParams, flowNonce: string | undefined): Promise<{ profile: ProviderProfile; flow: OAuthFlow }> {
+    const outcome = await runStrategy(provider.strategy, { query: { code: params.code, state: params.state }, body: {}, flowNonce }, {});
     switch (outcome.kind) {
       case 'success':
         return { profile: outcome.user as ProviderProfile, flow: outcome.info.state as OAuthFlow };

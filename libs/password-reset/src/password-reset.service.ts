@@ -7,7 +7,7 @@ import { type ClientInfo, Clock, type DomainEvent, DomainEvents, padTo, ProblemE
 import { checkPasswordPolicy, LockoutService, PasswordHasher } from '@app/auth';
 import { Mailer } from '@app/email';
 import { SessionsService } from '@app/sessions';
-import { OneTimeTokensRepository, UsersRepository } from '@app/users';
+import { mailName, OneTimeTokensRepository, UsersRepository } from '@app/users';
 
 /** A reset request answers no sooner than this, whether or not the email exists. */
 const REQUEST_FLOOR_MS = 150;
@@ -39,7 +39,7 @@ export class PasswordResetService {
       await this.ds.transaction(async (manager) => {
         const token = await this.tokens.issue(manager, user.id, 'reset_password', ttl);
         const link = `${this.config.app.frontendUrl}/reset-password?token=${encodeURIComponent(token)}`;
-        await this.mailer.queue(manager, user.email, { template: 'reset_password', vars: { link, name: user.name, minutes: Math.round(ttl / 60) } });
+        await this.mailer.queue(manager, user.email, { template: 'reset_password', vars: { link, name: mailName(user), minutes: Math.round(ttl / 60) } });
         await this.events.emit({
           name: 'password.reset_requested',
           outcome: 'success',
@@ -56,7 +56,9 @@ export class PasswordResetService {
 
   /**
    * Sets the new password, consumes the token, revokes every session of the user and marks the
-   * email verified (the mail proved it), all in one transaction; then clears the lockout.
+   * email verified (the mail proved it), all in one transaction; then clears the lockout. When
+   * the address had never been verified, this is the owner claiming the account from whoever
+   * registered it: `user.account_claimed` (whose listeners remove the identities linked before).
    */
   async complete(token: string, password: string, client: ClientInfo): Promise<void> {
     const problems = checkPasswordPolicy(password, this.config.auth.passwordPolicy);
@@ -66,9 +68,21 @@ export class PasswordResetService {
     const outcome = await this.ds.transaction(async (manager) => {
       const userId = await this.tokens.consume(manager, token, 'reset_password');
       if (!userId) throw ProblemException.badRequest('invalid_token', 'The reset link is invalid, expired or already used');
-      await this.users.updatePasswordHash(userId, hash, now, manager);
-      await this.users.markEmailVerified(userId, now, manager);
+      const claimed = await this.users.claimUnverified(userId, now, manager);
+      await this.users.setPassword(userId, hash, now, manager);
       const actor = { actorId: userId, ...client };
+      if (claimed) {
+        await this.events.emit({
+          name: 'user.account_claimed',
+          outcome: 'success',
+          actorId: userId,
+          targetUserId: userId,
+          ip: client.ip,
+          userAgent: client.userAgent,
+          metadata: { via: 'password_reset' },
+          manager,
+        });
+      }
       const revoked = await this.sessions.revokeAllForUser(userId, 'password_reset', actor, undefined, 'session.revoked', manager);
       await this.events.emit({
         name: 'password.reset_completed',
@@ -97,7 +111,7 @@ export class PasswordResetService {
     const when = `${this.clock.now().toISOString().slice(0, 16).replace('T', ' ')} UTC`;
     await this.mailer.queue(event.manager, user.email, {
       template: 'password_changed',
-      vars: { name: user.name, when, via: event.name === 'password.reset_completed' ? 'reset' : 'change' },
+      vars: { name: mailName(user), when, via: event.name === 'password.reset_completed' ? 'reset' : 'change' },
     });
   }
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { queryRows } from '@app/database';
-import { type Cursor, isUniqueViolation, ProblemException, type Role } from '@app/common';
+import { canonicalEmail, type Cursor, isUniqueViolation, ProblemException, type Role, tryCanonicalEmail } from '@app/common';
 import { User } from './user.entity';
 
 export interface NewUser {
@@ -53,10 +53,27 @@ export function userFromRow(r: Record<string, unknown>, prefix = ''): User {
   return u;
 }
 
-const USER_BY_ID_SQL = `SELECT ${userColumns('u')} FROM users u WHERE u.id = $1`;
-const USER_BY_EMAIL_SQL = `SELECT ${userColumns('u')} FROM users u WHERE lower(u.email) = lower($1)`;
+/**
+ * The name to greet a user with in mail: only once the address is verified. Until then the
+ * name is text chosen by whoever registered the address, and mailing it would let anyone make
+ * this product send their words to any mailbox.
+ */
+export function mailName(user: Pick<User, 'name' | 'emailVerifiedAt'>): string | null {
+  return user.emailVerifiedAt ? user.name : null;
+}
 
-/** All SQL about users. Emails are unique case-insensitively (index on lower(email)). */
+const USER_BY_ID_SQL = `SELECT ${userColumns('u')} FROM users u WHERE u.id = $1`;
+const USER_BY_EMAIL_SQL = `SELECT ${userColumns('u')} FROM users u WHERE u.email_canonical = $1`;
+const INSERT_USER_SQL = `INSERT INTO users (email, email_canonical, password_hash, name, role, email_verified_at, password_changed_at)
+  VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $3::varchar IS NULL THEN NULL ELSE now() END)
+  RETURNING ${userColumns('users')}`;
+/** A password changed by any route: pending reset links die with the old password. */
+const KILL_RESET_LINKS_SQL = `UPDATE one_time_tokens SET used_at = now() WHERE user_id = $1 AND purpose = 'reset_password' AND used_at IS NULL`;
+
+/**
+ * All SQL about users. An address is unique by its canonical form (`email_canonical`, see
+ * `canonicalEmail`); `email` keeps the address as it was typed.
+ */
 @Injectable()
 export class UsersRepository {
   constructor(@InjectRepository(User) private readonly repo: Repository<User>) {}
@@ -71,26 +88,30 @@ export class UsersRepository {
     return rows.length ? userFromRow(rows[0]) : null;
   }
 
-  /** Case-insensitive, on the unique index over lower(email). (Login reads the account with its lockout reservation.) */
+  /** By canonical address (null for an address that has none). (Login reads the account with its lockout reservation.) */
   async findByEmail(email: string, manager?: EntityManager): Promise<User | null> {
-    const rows = await queryRows(manager ?? this.repo.manager, USER_BY_EMAIL_SQL, [email.trim()]);
+    const canonical = tryCanonicalEmail(email);
+    if (canonical === null) return null;
+    const rows = await queryRows(manager ?? this.repo.manager, USER_BY_EMAIL_SQL, [canonical]);
     return rows.length ? userFromRow(rows[0]) : null;
   }
 
-  /** Inserts a user; a concurrent or existing same email (any case) is 409 email_taken. */
+  /**
+   * Inserts a user; an existing or concurrent account with the same canonical address is 409
+   * email_taken. The address must have a canonical form (validated at the edge).
+   */
   async create(data: NewUser, manager?: EntityManager): Promise<User> {
-    const repo = this.r(manager);
+    const email = data.email.trim();
     try {
-      return await repo.save(
-        repo.create({
-          email: data.email.trim(),
-          passwordHash: data.passwordHash,
-          name: data.name ?? null,
-          role: data.role ?? 'user',
-          emailVerifiedAt: data.emailVerifiedAt ?? null,
-          passwordChangedAt: data.passwordHash ? new Date() : null,
-        }),
-      );
+      const rows = await queryRows(manager ?? this.repo.manager, INSERT_USER_SQL, [
+        email,
+        canonicalEmail(email),
+        data.passwordHash,
+        data.name ?? null,
+        data.role ?? 'user',
+        data.emailVerifiedAt ?? null,
+      ]);
+      return userFromRow(rows[0]);
     } catch (err) {
       if (isUniqueViolation(err)) throw ProblemException.conflict('email_taken', 'An account with this email already exists');
       throw err;
@@ -101,31 +122,37 @@ export class UsersRepository {
     await this.repo.update({ id }, { name });
   }
 
-  async updatePasswordHash(id: string, hash: string, changedAt: Date | null, manager?: EntityManager): Promise<void> {
-    await this.r(manager).update({ id }, changedAt ? { passwordHash: hash, passwordChangedAt: changedAt } : { passwordHash: hash });
+  /** A new password (change, reset, admin): pending reset links die with the old one. */
+  async setPassword(id: string, hash: string, changedAt: Date, manager: EntityManager): Promise<void> {
+    await queryRows(manager, `UPDATE users SET password_hash = $2, password_changed_at = $3, updated_at = $3 WHERE id = $1`, [id, hash, changedAt]);
+    await queryRows(manager, KILL_RESET_LINKS_SQL, [id]);
+  }
+
+  /** The same password under new hashing parameters (login after ARGON2_* changed): not a change. */
+  async rehash(id: string, hash: string): Promise<void> {
+    await queryRows(this.repo.manager, `UPDATE users SET password_hash = $2 WHERE id = $1`, [id, hash]);
   }
 
   /**
-   * The owner of the address has just proven it (through a provider): a password set by whoever
-   * registered the address without proving it is dropped, and the email is marked verified.
+   * The owner of a never-verified address has just proven it (through a provider, or a reset
+   * link): what whoever registered the address chose without proving it — the password and the
+   * name — is dropped, and the email is marked verified. False when it was verified already.
    */
   async claimUnverified(id: string, at: Date, manager: EntityManager): Promise<boolean> {
     const rows = await queryRows(
       manager,
-      `UPDATE users SET email_verified_at = $2, password_hash = NULL, password_changed_at = $2, updated_at = $2
+      `UPDATE users SET email_verified_at = $2, password_hash = NULL, password_changed_at = $2, name = NULL, updated_at = $2
         WHERE id = $1 AND email_verified_at IS NULL RETURNING id`,
       [id, at],
     );
+    if (rows.length > 0) await queryRows(manager, KILL_RESET_LINKS_SQL, [id]);
     return rows.length > 0;
   }
 
-  async markEmailVerified(id: string, at: Date, manager?: EntityManager): Promise<void> {
-    await this.r(manager)
-      .createQueryBuilder()
-      .update(User)
-      .set({ emailVerifiedAt: at })
-      .where('id = :id AND email_verified_at IS NULL', { id })
-      .execute();
+  /** Marks the address verified; true when it was not verified before (the mailbox was just proven for the first time). */
+  async markEmailVerified(id: string, at: Date, manager: EntityManager): Promise<boolean> {
+    const rows = await queryRows(manager, `UPDATE users SET email_verified_at = $2, updated_at = $2 WHERE id = $1 AND email_verified_at IS NULL RETURNING id`, [id, at]);
+    return rows.length > 0;
   }
 
   /** Newest first; `q` matches email or name case-insensitively. Returns `limit + 1` rows. */

@@ -1,16 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsEmailAddress, IsLoginEmail, IsPlainText } from '@app/common';
 import { UserDto } from '@app/users';
 
-// lone UTF-16 surrogates become U+FFFD first: validator's isEmail throws URIError on them (a 500)
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.replace(/\p{Cs}/gu, '\uFFFD').trim() : value);
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 export class RegisterDto {
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
   @Transform(trim)
-  @IsEmail({}, { message: 'must be a valid email address' })
+  @IsString()
   @MaxLength(254)
+  @IsEmailAddress()
   email: string;
 
   @ApiProperty({ example: 'Correct-Horse-7', description: 'policy: 8–128 characters with upper, lower, digit and symbol (configurable)' })
@@ -23,6 +24,7 @@ export class RegisterDto {
   @Transform(({ value }) => (typeof value === 'string' ? value.trim() || null : value))
   @IsString()
   @MaxLength(100)
+  @IsPlainText()
   name?: string | null;
 }
 
@@ -32,6 +34,7 @@ export class LoginDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(254)
+  @IsLoginEmail()
   email: string;
 
   @ApiProperty()

@@ -27,10 +27,10 @@ const COUNT_ATTEMPT_SQL = `INSERT INTO login_attempts AS la (email_key, attempts
          updated_at = $2
        RETURNING attempts, locked_until`;
 
-/** The reservation and the account in one round trip (login's first statement). */
+/** The reservation and the account in one round trip (login's first statement); the key is the canonical address. */
 const RESERVE_SQL = `WITH r AS (${COUNT_ATTEMPT_SQL})
   SELECT r.attempts, r.locked_until, ${userColumns('u', 'u_')}
-    FROM r LEFT JOIN users u ON lower(u.email) = lower($4)`;
+    FROM r LEFT JOIN users u ON u.email_canonical = $1`;
 
 /**
  * Lockout counters live in PostgreSQL (login_attempts), keyed by normalised email whether or not
@@ -43,11 +43,11 @@ export class LockoutRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
   /**
-   * Counts one attempt for `emailKey` and, in the same statement, reads the account of `email`
-   * (what login needs next), saving a round trip on every sign-in.
+   * Counts one attempt for `emailKey` (the canonical address) and, in the same statement, reads
+   * its account (what login needs next), saving a round trip on every sign-in.
    */
-  async reserve(emailKey: string, now: Date, windowSeconds: number, email: string): Promise<AttemptReservation> {
-    const [r] = await queryRows(this.ds, RESERVE_SQL, [emailKey, now, windowSeconds, email.trim()]);
+  async reserve(emailKey: string, now: Date, windowSeconds: number): Promise<AttemptReservation> {
+    const [r] = await queryRows(this.ds, RESERVE_SQL, [emailKey, now, windowSeconds]);
     return {
       attempts: r.attempts as number,
       lockedUntil: r.locked_until ? new Date(r.locked_until as string) : null,

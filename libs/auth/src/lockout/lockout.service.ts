@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { Clock, ProblemException } from '@app/common';
+import { Clock, MAX_CANONICAL_LENGTH, ProblemException, tryCanonicalEmail } from '@app/common';
 import type { User } from '@app/users';
 import { judgeAttempt, lockAfterFailure, secondsUntil } from './lockout-policy';
 import { LockoutRepository } from './lockout.repository';
@@ -21,34 +21,35 @@ export class LockoutService {
     private readonly clock: Clock,
   ) {}
 
+  /** The canonical address (the one the account is found by), so every spelling of it shares one counter. */
   static key(email: string): string {
-    return email.trim().toLowerCase().slice(0, 254);
+    return (tryCanonicalEmail(email) ?? email.trim().toLowerCase()).slice(0, MAX_CANONICAL_LENGTH);
   }
 
   /**
    * Counts this attempt and reads the email's account; throws 423 account_locked when the email
    * is (or just became) locked.
    */
-  async reserve(email: string, onLocked: () => Promise<void>): Promise<Reservation> {
+  async reserve(email: string, onLocked: (userId: string | null) => Promise<void>): Promise<Reservation> {
     const emailKey = LockoutService.key(email);
     const now = this.clock.now();
     const { threshold } = this.thresholds();
-    const r = await this.repo.reserve(emailKey, now, this.config.auth.lockoutDuration, email);
+    const r = await this.repo.reserve(emailKey, now, this.config.auth.lockoutDuration);
     const verdict = judgeAttempt(r.attempts, r.lockedUntil, now, threshold);
     if (verdict.kind === 'proceed') return { emailKey, attempt: verdict.attempt, user: r.user };
     if (verdict.kind === 'lock-now') {
       const until = new Date(now.getTime() + this.config.auth.lockoutDuration * 1000);
-      if (await this.repo.lock(emailKey, until)) await onLocked();
+      if (await this.repo.lock(emailKey, until)) await onLocked(r.user?.id ?? null);
       throw this.locked(secondsUntil((await this.repo.lockedUntil(emailKey, now)) ?? until, now));
     }
     throw this.locked(verdict.retryAfterSeconds);
   }
 
   /** After a wrong password: the attempt that reaches the threshold starts the lock. */
-  async failed(r: Reservation, onLocked: () => Promise<void>): Promise<void> {
+  async failed(r: Reservation, onLocked: (userId: string | null) => Promise<void>): Promise<void> {
     if (!lockAfterFailure(r.attempt, this.config.auth.lockoutThreshold)) return;
     const until = new Date(this.clock.now().getTime() + this.config.auth.lockoutDuration * 1000);
-    if (await this.repo.lock(r.emailKey, until)) await onLocked();
+    if (await this.repo.lock(r.emailKey, until)) await onLocked(r.user?.id ?? null);
   }
 
   async succeeded(r: Reservation): Promise<void> {

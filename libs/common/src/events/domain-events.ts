@@ -21,6 +21,8 @@ export const AUDIT_EVENTS = [
   'admin.user_updated',
   'admin.session_revoked',
   'user.profile_updated',
+  /** the first proof of the mailbox of an account nobody had proven (provider sign-in, password reset) */
+  'user.account_claimed',
 ] as const;
 export type DomainEventName = (typeof AUDIT_EVENTS)[number];
 

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { OAUTH_PROVIDERS, type OAuthProviderName } from '../oauth-provider';
 import { IsRedirectPath } from './redirect-path';
 
@@ -14,6 +14,12 @@ export class InitiateQueryDto {
   @IsOptional()
   @IsRedirectPath()
   redirect_to?: string;
+
+  @ApiPropertyOptional({ description: 'set in the `authorize_url` that POST /oauth/{provider}/link answers (single use, 5 minutes); not with redirect_to' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{1,128}$/, { message: 'is not a link ticket' })
+  link_ticket?: string;
 }
 
 export class LinkProviderDto {
@@ -42,6 +48,9 @@ export class OAuthProviderListDto {
 }
 
 export class AuthorizeUrlDto {
-  @ApiProperty({ description: "the provider's authorization URL (carries state and, S256, code_challenge); open it in the browser" })
+  @ApiProperty({
+    description: "this API's initiate URL with a single-use link ticket (5 minutes): open it in the user's browser, which is then sent on to the provider",
+    example: 'https://id.example.com/api/v1/oauth/github/initiate?link_ticket=…',
+  })
   authorize_url: string;
 }

@@ -1,4 +1,4 @@
-import { generateToken, sha256 } from '@app/common';
+import { generateToken, safeEqual, sha256 } from '@app/common';
 import type { KeyValueStore } from '@app/redis';
 import type { OAuthProviderName } from '../oauth-provider';
 
@@ -11,6 +11,8 @@ export interface OAuthFlow {
   redirectTo: string | null;
   /** set for a link flow: the signed-in caller the provider account is linked to */
   link: { userId: string; sessionId: string } | null;
+  /** SHA-256 of the flow-cookie nonce of the browser that started the flow (login CSRF defence) */
+  browser: string;
 }
 
 interface StoredFlow extends OAuthFlow {
@@ -54,10 +56,12 @@ export class KeyValueStateStore {
     done: (err: Error | null, handle?: string) => void,
   ): void {
     const handle = generateToken(32);
+    if (!state?.browser) return done(new Error('an OAuth flow must be bound to a browser'));
     const flow: StoredFlow = {
       provider: this.provider,
-      redirectTo: state?.redirectTo ?? null,
-      link: state?.link ?? null,
+      redirectTo: state.redirectTo ?? null,
+      link: state.link ?? null,
+      browser: state.browser,
       verifier: verifier ?? null,
     };
     this.kv.set(key(handle), JSON.stringify(flow), STATE_TTL_MS).then(
@@ -66,8 +70,8 @@ export class KeyValueStateStore {
     );
   }
 
-  verify(_req: unknown, provided: unknown, done: (err: Error | null, ok: string | boolean, state?: unknown) => void): void {
-    this.consume(provided).then(
+  verify(req: { flowNonce?: string }, provided: unknown, done: (err: Error | null, ok: string | boolean, state?: unknown) => void): void {
+    this.consume(provided, req.flowNonce).then(
       (flow) => {
         if (!flow) return done(null, false, INVALID_STATE);
         const { verifier, ...rest } = flow;
@@ -78,8 +82,12 @@ export class KeyValueStateStore {
     );
   }
 
-  /** Takes (single use) the flow behind a state handle; null when unknown, expired, used or for another provider. */
-  async consume(provided: unknown): Promise<StoredFlow | null> {
+  /**
+   * Takes (single use) the flow behind a state handle; null when unknown, expired, used, for
+   * another provider, or started by another browser (the flow cookie's nonce does not match:
+   * an attacker's half-finished callback opened by a victim). A mismatch spends the state too.
+   */
+  async consume(provided: unknown, flowNonce: string | undefined): Promise<StoredFlow | null> {
     if (typeof provided !== 'string' || provided.length === 0 || provided.length > 256) return null;
     let raw: string | null;
     try {
@@ -90,7 +98,8 @@ export class KeyValueStateStore {
     if (!raw) return null;
     try {
       const flow = JSON.parse(raw) as StoredFlow;
-      return flow.provider === this.provider ? flow : null;
+      if (flow.provider !== this.provider || !flowNonce || typeof flow.browser !== 'string') return null;
+      return safeEqual(flow.browser, sha256(flowNonce)) ? flow : null;
     } catch {
       return null;
     }

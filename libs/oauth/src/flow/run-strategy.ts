@@ -17,6 +17,8 @@ export class ProviderTimeoutError extends Error {
 export interface StrategyRequest {
   query: Record<string, string | undefined>;
   body: Record<string, unknown>;
+  /** the callback's flow-cookie nonce, checked by the state store's `verify` */
+  flowNonce?: string;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsString, MaxLength, ValidateIf } from 'class-validator';
+import { IsPlainText } from '@app/common';
 
 /** Only `name` is writable by the user; any other field (role, email, ...) is a 400. */
 export class UpdateProfileDto {
@@ -9,5 +10,6 @@ export class UpdateProfileDto {
   @ValidateIf((_, v) => v !== null)
   @IsString()
   @MaxLength(100)
+  @IsPlainText()
   name: string | null;
 }

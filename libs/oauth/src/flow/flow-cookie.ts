@@ -1,0 +1,39 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { generateToken } from '@app/common';
+import { cookiesSecure } from '@app/auth';
+import { STATE_TTL_MS } from './oauth-state.store';
+
+export const FLOW_COOKIE = 'oauth_flow';
+const OAUTH_PATH = '/api/v1/oauth';
+const NONCE = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * Binds OAuth flows to the browser that started them: initiate sets a random nonce in an
+ * HttpOnly, SameSite=Lax cookie scoped to the OAuth routes (Lax: the provider's redirect back is
+ * a top-level cross-site navigation, which Strict would strip), and the flow stores its hash;
+ * the callback must come with the same cookie. A browser keeps one nonce for 10 minutes, reused
+ * by every flow it starts meanwhile, so several tabs can sign in at once.
+ */
+@Injectable()
+export class FlowCookie {
+  private readonly secure: boolean;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.secure = cookiesSecure(config);
+  }
+
+  /** The browser's nonce if it has a well-formed one. */
+  read(req: Request): string | undefined {
+    const value = (req.cookies as Record<string, string> | undefined)?.[FLOW_COOKIE];
+    return typeof value === 'string' && NONCE.test(value) ? value : undefined;
+  }
+
+  /** The nonce for a flow this browser starts now; (re)sets the cookie. */
+  issue(req: Request, res: Response): string {
+    const nonce = this.read(req) ?? generateToken(32);
+    res.cookie(FLOW_COOKIE, nonce, { httpOnly: true, sameSite: 'lax', secure: this.secure, path: OAUTH_PATH, maxAge: STATE_TTL_MS });
+    return nonce;
+  }
+}

@@ -52,15 +52,11 @@ describe('Accounts: register, login, me, profile', () => {
   });
 
   it('enforces the password policy with field errors', async () => {
-    const res = await t.http().post('/api/v1/auth/register').send({ email: uniqueEmail(), password: 'weakpass' }).expect(400);
-    expect(res.body.code).toBe('validation_failed');
-    expect(res.body.errors).toEqual(
-      expect.arrayContaining([
-        { field: 'password', message: 'must contain an upper-case letter' },
-        { field: 'password', message: 'must contain a digit' },
-        { field: 'password', message: 'must contain a symbol' },
-      ]),
-    );
+    const short = await t.http().post('/api/v1/auth/register').send({ email: uniqueEmail(), password: 'short' }).expect(400);
+    expect(short.body.code).toBe('validation_failed');
+    expect(short.body.errors).toEqual([{ field: 'password', message: 'must be at least 8 characters' }]);
+    const weak = await t.http().post('/api/v1/auth/register').send({ email: uniqueEmail(), password: 'weakpass' }).expect(400);
+    expect(weak.body.errors).toEqual([{ field: 'password', message: expect.stringMatching(/^is too easy to guess/) }]);
   });
 
   it('rejects invalid and unknown fields with validation_failed and changes nothing', async () => {

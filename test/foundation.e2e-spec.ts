@@ -139,7 +139,8 @@ describe('Foundation: production refuses unsafe configuration', () => {
   const cases: Array<[string, Record<string, string | undefined>, RegExp]> = [
     ['JWT_SECRET missing', { JWT_SECRET: undefined }, /JWT_SECRET is required/],
     ['JWT_SECRET too short', { JWT_SECRET: 'short-secret-of-31-bytes-xxxxxx' }, /JWT_SECRET must be at least 32 bytes/],
-    ['JWT_SECRET the placeholder', { JWT_SECRET: 'replace-me-with-at-least-32-random-bytes-openssl-rand-base64-48' }, /JWT_SECRET is still the example placeholder/],
+    ['JWT_SECRET the placeholder', { JWT_SECRET: 'replace-me-with-at-least-32-random-bytes-openssl-rand-base64-48' }, /JWT_SECRET is a placeholder or a word.*openssl rand -base64 48/],
+    ['JWT_SECRET of one repeated character', { JWT_SECRET: 'a'.repeat(32) }, /JWT_SECRET has too few distinct characters/],
     ['DATABASE_URL missing', { DATABASE_URL: undefined }, /DATABASE_URL is required in production/],
     ['REDIS_URL missing', { REDIS_URL: undefined }, /REDIS_URL is required in production/],
     ['a malformed number', { JWT_ACCESS_TTL: 'soon' }, /JWT_ACCESS_TTL/],

@@ -29,6 +29,8 @@ describe('Fault: fuzzing every public endpoint', () => {
     node = await ApiProcess.start({
       env: {
         NODE_ENV: process.env.FUZZ_NODE_ENV ?? 'production',
+        // the fuzzer reads the operations from the OpenAPI document, off by default in production
+        DOCS_ENABLED: 'true',
         DATABASE_URL: db.url,
         REDIS_URL: redis.url,
         HEALTH_TOKEN,

@@ -49,18 +49,21 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.useGlobalPipes(new AppValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Identity API')
-      .setDescription(
-        'Sign-up, sign-in, sessions, social login, email verification, password reset, roles, audit and health. ' +
-          'Every error is an RFC 9457 problem document (application/problem+json) with a stable `code`.',
-      )
-      .setVersion(config.app.version)
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  // the API's own description: served in development, off in production unless DOCS_ENABLED=true
+  if (config.app.docsEnabled) {
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Identity API')
+        .setDescription(
+          'Sign-up, sign-in, sessions, social login, email verification, password reset, roles, audit and health. ' +
+            'Every error is an RFC 9457 problem document (application/problem+json) with a stable `code`.',
+        )
+        .setVersion(config.app.version)
+        .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+        .build(),
+    );
+    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  }
   return app;
 }

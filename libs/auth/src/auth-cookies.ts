@@ -1,7 +1,8 @@
+import { createHmac, hkdfSync } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { CookieOptions, Request, Response } from 'express';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { generateToken, ProblemException, safeEqual } from '@app/common';
+import { generateToken, ProblemException, safeEqual, sha256 } from '@app/common';
 
 export const REFRESH_COOKIE = 'refresh_token';
 export const CSRF_COOKIE = 'csrf_token';
@@ -20,13 +21,20 @@ export function cookiesSecure(config: AppConfig): boolean {
  * HttpOnly, SameSite=Strict cookie scoped to /api/v1/auth; a readable csrf_token cookie (also
  * sent as the X-CSRF-Token response header, for apps on another origin that cannot read the
  * API's cookies) must be echoed in X-CSRF-Token whenever the cookie authenticates a request.
+ *
+ * The CSRF token is bound to the session server-side: `<nonce>.<HMAC(key, refresh token hash,
+ * nonce)>`, keyed by a key derived from JWT_SECRET. A double-submit check alone passes for any
+ * value an attacker manages to plant in both places (a cookie set from a sibling subdomain);
+ * this one passes only for a token this server issued for the session's current refresh token.
  */
 @Injectable()
 export class AuthCookies {
   private readonly secure: boolean;
+  private readonly csrfKey: Buffer;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.secure = cookiesSecure(config);
+    this.csrfKey = Buffer.from(hkdfSync('sha256', Buffer.from(config.auth.jwtSecret), Buffer.alloc(0), 'csrf-token-v1', 32));
   }
 
   wantsCookies(req: Request): boolean {
@@ -38,26 +46,47 @@ export class AuthCookies {
     return typeof value === 'string' && value.length > 0 ? value : undefined;
   }
 
-  /** The cookie authenticated this request: the CSRF header must equal the csrf_token cookie. */
-  assertCsrf(req: Request): void {
+  /**
+   * The cookie `refreshToken` authenticated this request: the CSRF header must equal the
+   * csrf_token cookie, and be a token issued for this refresh token.
+   */
+  assertCsrf(req: Request, refreshToken: string): void {
     const cookie = (req.cookies as Record<string, string> | undefined)?.[CSRF_COOKIE];
     const header = req.headers[CSRF_HEADER];
-    if (typeof cookie !== 'string' || typeof header !== 'string' || !cookie || !safeEqual(cookie, header)) {
-      throw ProblemException.forbidden('csrf_failed', 'X-CSRF-Token must match the csrf_token cookie');
+    if (typeof cookie !== 'string' || typeof header !== 'string' || !cookie || !safeEqual(cookie, header) || !this.isBound(header, refreshToken)) {
+      throw ProblemException.forbidden('csrf_failed', 'X-CSRF-Token must match the csrf_token cookie of this session');
     }
   }
 
+  /** Sets the refresh cookie and a CSRF token bound to it (cookie + X-CSRF-Token header). */
   set(res: Response, refreshToken: string, maxAgeSeconds: number): void {
-    const csrf = generateToken(24);
     const maxAge = maxAgeSeconds * 1000;
     res.cookie(REFRESH_COOKIE, refreshToken, { ...this.base(), httpOnly: true, path: AUTH_COOKIE_PATH, maxAge });
-    res.cookie(CSRF_COOKIE, csrf, { ...this.base(), httpOnly: false, path: '/', maxAge });
+    this.setCsrf(res, refreshToken, maxAge);
+  }
+
+  /** A fresh CSRF token for the session of `refreshToken`, as cookie and header. */
+  setCsrf(res: Response, refreshToken: string, maxAgeMs: number): string {
+    const nonce = generateToken(18);
+    const csrf = `${nonce}.${this.mac(refreshToken, nonce)}`;
+    res.cookie(CSRF_COOKIE, csrf, { ...this.base(), httpOnly: false, path: '/', maxAge: maxAgeMs });
     res.setHeader('X-CSRF-Token', csrf);
+    return csrf;
   }
 
   clear(res: Response): void {
     res.clearCookie(REFRESH_COOKIE, { ...this.base(), httpOnly: true, path: AUTH_COOKIE_PATH });
     res.clearCookie(CSRF_COOKIE, { ...this.base(), httpOnly: false, path: '/' });
+  }
+
+  private isBound(csrf: string, refreshToken: string): boolean {
+    const [nonce, mac, extra] = csrf.split('.');
+    if (!nonce || !mac || extra !== undefined) return false;
+    return safeEqual(mac, this.mac(refreshToken, nonce));
+  }
+
+  private mac(refreshToken: string, nonce: string): string {
+    return createHmac('sha256', this.csrfKey).update(sha256(refreshToken)).update('.').update(nonce).digest('base64url');
   }
 
   private base(): CookieOptions {

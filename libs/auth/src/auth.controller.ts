@@ -80,7 +80,7 @@ export class AuthController {
     if (fromCookie) {
       token = this.cookies.refreshTokenFrom(req);
       if (!token) throw ProblemException.validation([{ field: 'refresh_token', message: 'is required (in the body or the refresh_token cookie)' }]);
-      this.cookies.assertCsrf(req);
+      this.cookies.assertCsrf(req, token);
     }
     return this.respond(await this.auth.refresh(token!, client), fromCookie || this.cookies.wantsCookies(req), res);
   }
@@ -108,7 +108,7 @@ export class AuthController {
     } else if (dto.refresh_token) {
       await this.auth.logoutWithRefreshToken(dto.refresh_token, client);
     } else if (cookieToken) {
-      this.cookies.assertCsrf(req);
+      this.cookies.assertCsrf(req, cookieToken);
       await this.auth.logoutWithRefreshToken(cookieToken, client);
     } else {
       throw ProblemException.unauthorized('unauthorized', 'A bearer access token is required');

@@ -12,7 +12,9 @@ import { JwtStrategy } from './guards/jwt.strategy';
 import { RolesGuard } from './guards/roles.guard';
 import { LockoutRepository } from './lockout/lockout.repository';
 import { LockoutService } from './lockout/lockout.service';
+import { BreachedPasswords } from './passwords/breached-passwords';
 import { PasswordHasher } from './passwords/password-hasher';
+import { PasswordPolicy } from './passwords/password-policy';
 import { AppThrottlerGuard } from './throttling/app-throttler.guard';
 import { ThrottlingModule } from './throttling/throttling.module';
 import { AccessTokenService } from './tokens/access-token.service';
@@ -33,10 +35,12 @@ import { AccessTokenService } from './tokens/access-token.service';
     AccessTokenService,
     JwtStrategy,
     PasswordHasher,
+    PasswordPolicy,
+    BreachedPasswords,
     LockoutRepository,
     LockoutService,
     BootstrapAdminService,
   ],
-  exports: [AuthService, AuthCookies, PasswordHasher, LockoutService, AccessTokenService],
+  exports: [AuthService, AuthCookies, PasswordHasher, PasswordPolicy, BreachedPasswords, LockoutService, AccessTokenService],
 })
 export class AuthModule {}

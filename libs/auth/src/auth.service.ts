@@ -8,7 +8,7 @@ import { User, UserDto, UsersRepository } from '@app/users';
 import { ChangePasswordDto, LoginDto, RegisterDto, TokenPairDto } from './dto/auth.dto';
 import { LockoutService } from './lockout/lockout.service';
 import { PasswordHasher } from './passwords/password-hasher';
-import { checkPasswordPolicy } from './passwords/password-policy';
+import { PasswordPolicy } from './passwords/password-policy';
 import { AccessTokenService } from './tokens/access-token.service';
 
 /** A TokenPair plus the refresh token, which cookie mode moves out of the body. */
@@ -33,6 +33,7 @@ export class AuthService {
     private readonly users: UsersRepository,
     private readonly sessions: SessionsService,
     private readonly hasher: PasswordHasher,
+    private readonly policy: PasswordPolicy,
     private readonly tokens: AccessTokenService,
     private readonly lockout: LockoutService,
     private readonly events: DomainEvents,
@@ -40,7 +41,7 @@ export class AuthService {
   ) {}
 
   async register(dto: RegisterDto, client: ClientInfo): Promise<User> {
-    this.enforcePolicy('password', dto.password);
+    await this.policy.assert(dto.password, { email: dto.email, name: dto.name });
     if (await this.users.findByEmail(dto.email)) throw ProblemException.conflict('email_taken', 'An account with this email already exists');
     const passwordHash = await this.hasher.hash(dto.password);
     return this.ds.transaction(async (manager) => {
@@ -65,9 +66,9 @@ export class AuthService {
       this.events.emit({ name: 'auth.account_locked', outcome: 'failure', targetUserId: userId, ip: client.ip, userAgent: client.userAgent, metadata: { email: maskEmail(dto.email) } });
     const reservation = await this.lockout.reserve(dto.email, onLocked);
     const user = reservation.user;
-    const ok = user?.passwordHash ? await this.hasher.verify(user.passwordHash, dto.password) : await this.hasher.verifyDummy(dto.password);
+    const verdict = user?.passwordHash ? await this.hasher.verify(user.passwordHash, dto.password) : await this.hasher.verifyDummy(dto.password);
 
-    if (!user || !ok) {
+    if (!user || !verdict) {
       await this.lockout.failed(reservation, onLocked);
       await this.audit('auth.login', 'failure', client, { reason: 'invalid_credentials', email: maskEmail(dto.email) }, user?.id);
       throw INVALID_CREDENTIALS();
@@ -81,7 +82,7 @@ export class AuthService {
       await this.audit('auth.login', 'failure', client, { reason: 'email_not_verified' }, user.id);
       throw ProblemException.forbidden('email_not_verified', 'Verify your email address before signing in');
     }
-    if (this.hasher.needsRehash(user.passwordHash!)) {
+    if (verdict === 'legacy' || this.hasher.needsRehash(user.passwordHash!)) {
       await this.users.rehash(user.id, await this.hasher.hash(dto.password));
     }
     return this.signIn(user, 'password', client, { method: 'password' });
@@ -144,7 +145,7 @@ export class AuthService {
       await this.audit('password.changed', 'failure', client, { reason: 'invalid_current_password' }, user.id, me.sessionId);
       throw ProblemException.badRequest('invalid_current_password', 'The current password is not correct');
     }
-    this.enforcePolicy('new_password', dto.new_password);
+    await this.policy.assert(dto.new_password, user, 'new_password');
     const hash = await this.hasher.hash(dto.new_password);
     const actor = { actorId: user.id, sessionId: me.sessionId, ...client };
     const revoked = await this.ds.transaction(async (manager) => {
@@ -182,11 +183,6 @@ export class AuthService {
         user: UserDto.from(user),
       },
     };
-  }
-
-  private enforcePolicy(field: string, password: string): void {
-    const problems = checkPasswordPolicy(password, this.config.auth.passwordPolicy);
-    if (problems.length) throw ProblemException.validation(problems.map((message) => ({ field, message })), 'The password does not meet the policy');
   }
 
   private audit(

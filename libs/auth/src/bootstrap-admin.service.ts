@@ -4,7 +4,7 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { isUniqueViolation, ProblemException } from '@app/common';
 import { UsersRepository } from '@app/users';
 import { PasswordHasher } from './passwords/password-hasher';
-import { checkPasswordPolicy } from './passwords/password-policy';
+import { PasswordPolicy } from './passwords/password-policy';
 
 /**
  * Creates the first admin at boot when no active admin exists: from BOOTSTRAP_ADMIN_EMAIL /
@@ -19,6 +19,7 @@ export class BootstrapAdminService implements OnApplicationBootstrap {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly users: UsersRepository,
     private readonly hasher: PasswordHasher,
+    private readonly policy: PasswordPolicy,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -27,8 +28,8 @@ export class BootstrapAdminService implements OnApplicationBootstrap {
     if (await this.users.adminExists()) return;
 
     if (email && password) {
-      const problems = checkPasswordPolicy(password, this.config.auth.passwordPolicy);
-      if (problems.length) throw new Error(`BOOTSTRAP_ADMIN_PASSWORD ${problems.join(', ')}`);
+      const problems = await this.policy.problems(password, { email });
+      if (problems.length) throw new Error(`BOOTSTRAP_ADMIN_PASSWORD ${problems.join('; ')}`);
       if (await this.create(email, password)) this.logger.log(`Created the bootstrap admin ${email}`);
       return;
     }

@@ -3,6 +3,7 @@ export * from './auth.service';
 export * from './auth-cookies';
 export * from './passwords/password-hasher';
 export * from './passwords/password-policy';
+export * from './passwords/breached-passwords';
 export * from './lockout/lockout.service';
 export * from './tokens/access-token.service';
 export * from './throttling/rate-limit.decorator';

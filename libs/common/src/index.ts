@@ -5,6 +5,8 @@ export * from './errors/problem-details.filter';
 export * from './errors/validation';
 export * from './http/request-id.middleware';
 export * from './http/body-parser';
+export * from './http/form-body.guard';
+export * from './http/client-address';
 export * from './decorators/auth.decorators';
 export * from './decorators/client-info.decorator';
 export * from './pagination/cursor';

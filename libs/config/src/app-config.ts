@@ -14,6 +14,8 @@ export interface AppConfig {
     trustProxy: TrustProxy;
     /** true when DATABASE_URL is absent: PGlite + in-process store + log mail. */
     embedded: boolean;
+    /** serve /docs and /docs-json (DOCS_ENABLED; default: on unless production) */
+    docsEnabled: boolean;
   };
   database: {
     url?: string;
@@ -37,12 +39,15 @@ export interface AppConfig {
     lockoutDuration: number;
     argon2: { memoryCost: number; timeCost: number; parallelism: number };
     passwordPolicy: {
+      /** code points, after NFKC */
       minLength: number;
       maxLength: number;
-      requireUppercase: boolean;
-      requireLowercase: boolean;
-      requireDigit: boolean;
-      requireSymbol: boolean;
+      /** the old composition rule (upper, lower, digit, symbol); off by default (NIST SP 800-63B) */
+      requireCharacterClasses: boolean;
+      /** zxcvbn-ts score a new password must reach (0–4; 0 disables the estimate) */
+      minScore: number;
+      /** a Pwned Passwords range API (k-anonymity); unset: no breach check */
+      pwnedPasswordsUrl?: string;
     };
     bootstrapAdmin: { email?: string; password?: string };
   };

@@ -46,7 +46,7 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(emptyToUndefined) @IsUrl(redisUrl) REDIS_URL?: string;
   @IsOptional() @IsString() @MaxLength(64) REDIS_KEY_PREFIX?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(32, { message: 'JWT_SECRET must be at least 32 bytes' }) JWT_SECRET?: string;
+  @IsOptional() @Transform(emptyToUndefined) @IsString() JWT_SECRET?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(86400) JWT_ACCESS_TTL?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(60) @Max(31536000) JWT_REFRESH_TTL?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(300) JWT_REFRESH_GRACE?: number;
@@ -57,6 +57,7 @@ export class EnvironmentVariables {
   @IsOptional() @IsUrl(url) PUBLIC_URL?: string;
   @IsOptional() @IsString() CORS_ORIGINS?: string;
   @IsOptional() @IsString() TRUST_PROXY?: string;
+  @IsOptional() @Transform(toBool) @IsBoolean() DOCS_ENABLED?: boolean;
 
   @IsOptional() @Transform(toBool) @IsBoolean() REQUIRE_EMAIL_VERIFICATION?: boolean;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1000) LOCKOUT_THRESHOLD?: number;
@@ -71,10 +72,9 @@ export class EnvironmentVariables {
 
   @IsOptional() @Transform(toInt) @IsInt() @Min(8) @Max(128) PASSWORD_MIN_LENGTH?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(8) @Max(1024) PASSWORD_MAX_LENGTH?: number;
-  @IsOptional() @Transform(toBool) @IsBoolean() PASSWORD_REQUIRE_UPPERCASE?: boolean;
-  @IsOptional() @Transform(toBool) @IsBoolean() PASSWORD_REQUIRE_LOWERCASE?: boolean;
-  @IsOptional() @Transform(toBool) @IsBoolean() PASSWORD_REQUIRE_DIGIT?: boolean;
-  @IsOptional() @Transform(toBool) @IsBoolean() PASSWORD_REQUIRE_SYMBOL?: boolean;
+  @IsOptional() @Transform(toBool) @IsBoolean() PASSWORD_REQUIRE_CHARACTER_CLASSES?: boolean;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(4) PASSWORD_MIN_SCORE?: number;
+  @IsOptional() @Transform(emptyToUndefined) @IsUrl(url) PWNED_PASSWORDS_URL?: string;
 
   @IsOptional() @Transform(toInt) @IsInt() @Min(1024) @Max(4194304) ARGON2_MEMORY_KIB?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(20) ARGON2_TIME_COST?: number;

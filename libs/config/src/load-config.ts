@@ -6,8 +6,44 @@ import { validateSync, ValidationError } from 'class-validator';
 import { AppConfig, NodeEnv, TrustProxy } from './app-config';
 import { EnvironmentVariables } from './environment';
 
-/** The placeholder shipped in `.env.example`; production refuses to run with it. */
+/** The placeholder shipped in `.env.example`; refused wherever a JWT_SECRET is checked. */
 export const JWT_SECRET_PLACEHOLDER = 'replace-me-with-at-least-32-random-bytes-openssl-rand-base64-48';
+
+const GENERATE_SECRET = 'generate one with `openssl rand -base64 48`';
+
+/** Variables of older versions that are refused with what replaced them, rather than silently ignored. */
+const REMOVED_VARIABLES: [string, string][] = [
+  ['PASSWORD_REQUIRE_UPPERCASE', 'use PASSWORD_REQUIRE_CHARACTER_CLASSES=true for the character-class rule'],
+  ['PASSWORD_REQUIRE_LOWERCASE', 'use PASSWORD_REQUIRE_CHARACTER_CLASSES=true for the character-class rule'],
+  ['PASSWORD_REQUIRE_DIGIT', 'use PASSWORD_REQUIRE_CHARACTER_CLASSES=true for the character-class rule'],
+  ['PASSWORD_REQUIRE_SYMBOL', 'use PASSWORD_REQUIRE_CHARACTER_CLASSES=true for the character-class rule'],
+];
+
+/**
+ * Why a secret is too weak to sign tokens with, or null. Catches what people actually paste: the
+ * example placeholder or a word, short values, few distinct characters, a repeated pattern, a
+ * run of the keyboard or alphabet, and values whose character-frequency entropy is low. A
+ * random value from `openssl rand` (base64 or hex) passes.
+ */
+export function secretWeakness(secret: string): string | null {
+  if (Buffer.byteLength(secret) < 32) return 'must be at least 32 bytes';
+  if (secret === JWT_SECRET_PLACEHOLDER || /replace-?me|change-?me|secret|password|example/i.test(secret)) {
+    return 'is a placeholder or a word, not a random value';
+  }
+  const chars = [...secret];
+  if (new Set(chars).size < 10) return 'has too few distinct characters';
+  for (let size = 1; size <= chars.length / 2; size++) {
+    if (chars.every((c, i) => c === chars[i % size])) return 'is a repeated pattern';
+  }
+  let steps = 0;
+  for (let i = 1; i < chars.length; i++) if (Math.abs(chars[i].codePointAt(0)! - chars[i - 1].codePointAt(0)!) === 1) steps++;
+  if (steps > chars.length / 2) return 'is a run of consecutive characters';
+  const counts = new Map<string, number>();
+  for (const c of chars) counts.set(c, (counts.get(c) ?? 0) + 1);
+  const bitsPerChar = [...counts.values()].reduce((h, n) => h - (n / chars.length) * Math.log2(n / chars.length), 0);
+  if (bitsPerChar * chars.length < 100) return 'has too little entropy';
+  return null;
+}
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -32,14 +68,19 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
   const dataDir = resolve(env.DATA_DIR ?? './.data');
   const embedded = !env.DATABASE_URL;
 
+  const removed = REMOVED_VARIABLES.find(([name]) => rawEnv[name] !== undefined);
+  if (removed) fail(`${removed[0]} was removed: ${removed[1]}`);
   if (production) {
-    if (!env.JWT_SECRET) fail('JWT_SECRET is required in production (at least 32 random bytes)');
-    if (env.JWT_SECRET === JWT_SECRET_PLACEHOLDER || /replace-me|change-?me/i.test(env.JWT_SECRET!))
-      fail('JWT_SECRET is still the example placeholder; generate one with `openssl rand -base64 48`');
     if (!env.DATABASE_URL) fail('DATABASE_URL is required in production (embedded PostgreSQL is for development only)');
     if (!env.REDIS_URL) fail('REDIS_URL is required in production (the in-process store is for development only)');
   }
-  if (env.JWT_SECRET && Buffer.byteLength(env.JWT_SECRET) < 32) fail('JWT_SECRET must be at least 32 bytes');
+  // the embedded mode generates its own secret when none is given; with a real database every
+  // node must share one, and a guessable one lets anybody mint admin tokens
+  if (!embedded && !env.JWT_SECRET) fail(`JWT_SECRET is required when DATABASE_URL is set; ${GENERATE_SECRET}`);
+  if (env.JWT_SECRET) {
+    const weakness = secretWeakness(env.JWT_SECRET);
+    if (weakness) fail(`JWT_SECRET ${weakness}; ${GENERATE_SECRET}`);
+  }
   if (!embedded && !env.REDIS_URL && nodeEnv !== 'test')
     fail('REDIS_URL is required when DATABASE_URL is set (the in-process store only serves the embedded mode)');
   if (Boolean(env.BOOTSTRAP_ADMIN_EMAIL) !== Boolean(env.BOOTSTRAP_ADMIN_PASSWORD))
@@ -63,6 +104,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       corsOrigins: parseOrigins(env.CORS_ORIGINS),
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
       embedded,
+      docsEnabled: env.DOCS_ENABLED ?? !production,
     },
     database: {
       url: env.DATABASE_URL,
@@ -89,10 +131,9 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       passwordPolicy: {
         minLength: passwordMin,
         maxLength: passwordMax,
-        requireUppercase: env.PASSWORD_REQUIRE_UPPERCASE ?? true,
-        requireLowercase: env.PASSWORD_REQUIRE_LOWERCASE ?? true,
-        requireDigit: env.PASSWORD_REQUIRE_DIGIT ?? true,
-        requireSymbol: env.PASSWORD_REQUIRE_SYMBOL ?? true,
+        requireCharacterClasses: env.PASSWORD_REQUIRE_CHARACTER_CLASSES ?? false,
+        minScore: env.PASSWORD_MIN_SCORE ?? 3,
+        pwnedPasswordsUrl: env.PWNED_PASSWORDS_URL ? stripSlash(env.PWNED_PASSWORDS_URL) : undefined,
       },
       bootstrapAdmin: { email: env.BOOTSTRAP_ADMIN_EMAIL, password: env.BOOTSTRAP_ADMIN_PASSWORD },
     },

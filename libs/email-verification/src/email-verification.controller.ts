@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res } from '
 import { ApiAcceptedResponse, ApiBadRequestResponse, ApiConsumes, ApiFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { Client, type ClientInfo, Public } from '@app/common';
+import { AcceptsForm, Client, type ClientInfo, Public } from '@app/common';
 import { RateLimit } from '@app/auth';
 import { UserDto } from '@app/users';
 import { confirmationPage, confirmationPageCsp } from './confirmation-page';
@@ -31,6 +31,7 @@ export class EmailVerificationController {
       'JSON `{token}` → 200 User (for apps that handle the link themselves). Form-encoded `token` (the button of the page the ' +
       'mailed link opens) → 302 to `FRONTEND_URL/verify-email?status=success|error`.',
   })
+  @AcceptsForm()
   @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
   @ApiOkResponse({ type: UserDto })
   @ApiFoundResponse({ description: 'form post: Location FRONTEND_URL/verify-email?status=success|error' })

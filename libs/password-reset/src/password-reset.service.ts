@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { type ClientInfo, Clock, type DomainEvent, DomainEvents, padTo, ProblemException } from '@app/common';
-import { checkPasswordPolicy, LockoutService, PasswordHasher } from '@app/auth';
+import { LockoutService, PasswordHasher, PasswordPolicy } from '@app/auth';
 import { Mailer } from '@app/email';
 import { SessionsService } from '@app/sessions';
 import { mailName, OneTimeTokensRepository, UsersRepository } from '@app/users';
@@ -25,6 +25,7 @@ export class PasswordResetService {
     private readonly tokens: OneTimeTokensRepository,
     private readonly mailer: Mailer,
     private readonly hasher: PasswordHasher,
+    private readonly policy: PasswordPolicy,
     private readonly sessions: SessionsService,
     private readonly lockout: LockoutService,
     private readonly events: DomainEvents,
@@ -61,8 +62,10 @@ export class PasswordResetService {
    * registered it: `user.account_claimed` (whose listeners remove the identities linked before).
    */
   async complete(token: string, password: string, client: ClientInfo): Promise<void> {
-    const problems = checkPasswordPolicy(password, this.config.auth.passwordPolicy);
-    if (problems.length) throw ProblemException.validation(problems.map((message) => ({ field: 'password', message })), 'The password does not meet the policy');
+    // the policy needs the owner (email and name are the estimator's user inputs); the token is
+    // only spent below, in the transaction, so a refused password leaves the link usable
+    const owner = await this.owner(token);
+    await this.policy.assert(password, owner);
     const hash = await this.hasher.hash(password);
     const now = this.clock.now();
     const outcome = await this.ds.transaction(async (manager) => {
@@ -99,6 +102,13 @@ export class PasswordResetService {
     await this.sessions.afterRevocation(outcome.revoked, outcome.userId, 'password_reset', outcome.actor, 'session.revoked');
     const user = await this.users.findById(outcome.userId);
     if (user) await this.lockout.clear(user.email);
+  }
+
+  private async owner(token: string) {
+    const userId = await this.tokens.peek(token, 'reset_password');
+    const user = userId ? await this.users.findById(userId) : null;
+    if (!user) throw ProblemException.badRequest('invalid_token', 'The reset link is invalid, expired or already used');
+    return user;
   }
 
   /** Inside the transaction of a password change or reset: queue the notice mail. */

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '@app/database';
 import { generateToken, sha256 } from '@app/common';
 import { OneTimeTokenPurpose } from './one-time-token.entity';
@@ -7,6 +8,8 @@ import { OneTimeTokenPurpose } from './one-time-token.entity';
 /** Email-verification and password-reset tokens: 32 random bytes out, SHA-256 in. */
 @Injectable()
 export class OneTimeTokensRepository {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
   /**
    * Issues a token inside the caller's transaction. Older unused tokens of the same purpose are
    * invalidated first, so only the newest mail works.
@@ -19,6 +22,16 @@ export class OneTimeTokensRepository {
       [userId, purpose, sha256(token), ttlSeconds],
     );
     return token;
+  }
+
+  /** The user of a valid token (right purpose, unused, unexpired), without using it; null otherwise. */
+  async peek(token: string, purpose: OneTimeTokenPurpose): Promise<string | null> {
+    const rows = await queryRows(
+      this.ds,
+      `SELECT user_id FROM one_time_tokens WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > now()`,
+      [sha256(token), purpose],
+    );
+    return rows.length ? (rows[0].user_id as string) : null;
   }
 
   /** Marks the token used if it is valid (right purpose, unused, unexpired); returns its user. Atomic: one winner. */

@@ -14,7 +14,13 @@ export class RegisterDto {
   @IsEmailAddress()
   email: string;
 
-  @ApiProperty({ example: 'Correct-Horse-7', description: 'policy: 8–128 characters with upper, lower, digit and symbol (configurable)' })
+  @ApiProperty({
+    example: 'correct horse battery staple',
+    description:
+      'policy (NIST SP 800-63B): 8–128 characters after NFKC, any Unicode; refused when the strength estimate (email and name as ' +
+      'easy guesses) is below PASSWORD_MIN_SCORE or, with PWNED_PASSWORDS_URL, when it appears in a known breach — 400 validation_failed ' +
+      'with one message per reason',
+  })
   @IsString()
   @MaxLength(1024)
   password: string;
@@ -55,7 +61,7 @@ export class RefreshDto {
 
 export class ChangePasswordDto {
   @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(1024) current_password: string;
-  @ApiProperty({ description: 'must satisfy the password policy' }) @IsString() @MaxLength(1024) new_password: string;
+  @ApiProperty({ description: 'must satisfy the password policy (see register)' }) @IsString() @MaxLength(1024) new_password: string;
 }
 
 /** API.md "TokenPair". In cookie mode `refresh_token` is absent (it travels as an HttpOnly cookie). */

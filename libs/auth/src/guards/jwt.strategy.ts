@@ -4,8 +4,7 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { type AuthContext, ProblemException } from '@app/common';
 import { AccessStateService } from '@app/sessions';
-import { ACCESS_TOKEN_ALGORITHM, AccessTokenClaims } from '../tokens/access-token.service';
-import { AccessTokenService } from '../tokens/access-token.service';
+import { ACCESS_TOKEN_ALGORITHM, AccessTokenClaims, AccessTokenService } from '../tokens/access-token.service';
 
 /**
  * passport-jwt verifies signature (algorithm pinned: `none` and others refused), exp, iss and
@@ -26,19 +25,38 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       issuer: config.auth.issuer,
       audience: config.auth.audience,
       ignoreExpiration: false,
+      // nbf is checked below with the same clock skew as iat (jsonwebtoken allows none)
+      jsonWebTokenOptions: { ignoreNotBefore: true },
     });
   }
 
-  async validate(claims: Partial<AccessTokenClaims>): Promise<AuthContext> {
+  async validate(claims: Partial<AccessTokenClaims> & { nbf?: unknown }): Promise<AuthContext> {
     if (claims.typ !== 'access' || typeof claims.sub !== 'string' || typeof claims.sid !== 'string' || !isUuid(claims.sid) || !isUuid(claims.sub)) {
       throw ProblemException.unauthorized('token_invalid', 'The access token is not valid');
     }
+    if (!hasSaneTimes(claims, Date.now() / 1000)) throw ProblemException.unauthorized('token_invalid', 'The access token is not valid');
     const decision = await this.accessState.check(claims.sid, claims.sub);
     if (!decision.ok) {
       throw ProblemException.unauthorized('token_revoked', 'The session of this access token has ended');
     }
     return { userId: claims.sub, sessionId: claims.sid, role: decision.role, jti: String(claims.jti ?? '') };
   }
+}
+
+/** Tolerated clock difference between the node that signed a token and the one checking it. */
+const CLOCK_SKEW_S = 60;
+
+/**
+ * A token must expire (one without `exp` would live forever), and may not claim to be issued or
+ * valid from further in the future than clock skew explains: jsonwebtoken checks neither.
+ */
+function hasSaneTimes(claims: { exp?: unknown; iat?: unknown; nbf?: unknown }, now: number): boolean {
+  if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) return false;
+  for (const t of [claims.iat, claims.nbf]) {
+    if (t === undefined) continue;
+    if (typeof t !== 'number' || !Number.isFinite(t) || t > now + CLOCK_SKEW_S) return false;
+  }
+  return true;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

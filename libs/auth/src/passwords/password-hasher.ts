@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Inject, Injectable } from '@nestjs/common';
 import * as argon2 from 'argon2';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { normalizePassword } from './password-policy';
 
 /**
  * argon2id with the ARGON2_* parameters. Hashing runs on libuv's thread pool, so the event loop
@@ -21,12 +22,24 @@ export class PasswordHasher {
     this.options = { type: argon2.argon2id, memoryCost: a.memoryCost, timeCost: a.timeCost, parallelism: a.parallelism };
   }
 
+  /** Hashes the NFKC form: the same password typed on another keyboard or OS matches. */
   hash(password: string): Promise<string> {
-    return this.slots.run(() => argon2.hash(password, { ...this.options, raw: false }));
+    return this.slots.run(() => argon2.hash(normalizePassword(password), { ...this.options, raw: false }));
   }
 
-  /** false for a malformed hash rather than an error */
-  async verify(hash: string, password: string): Promise<boolean> {
+  /**
+   * `'current'` when the NFKC form matches; `'legacy'` when only the password as typed does (a
+   * hash made before passwords were normalised: the caller should rehash); false otherwise, and
+   * for a malformed hash rather than an error.
+   */
+  async verify(hash: string, password: string): Promise<false | 'current' | 'legacy'> {
+    const normalized = normalizePassword(password);
+    if (await this.verifyExact(hash, normalized)) return 'current';
+    if (normalized !== password && (await this.verifyExact(hash, password))) return 'legacy';
+    return false;
+  }
+
+  private async verifyExact(hash: string, password: string): Promise<boolean> {
     try {
       return await this.slots.run(() => argon2.verify(hash, password));
     } catch {

@@ -1,8 +1,8 @@
-import { checkPasswordPolicy } from './password-policy';
+import { checkPasswordRules as checkPasswordPolicy } from './password-policy';
 
-const policy = { minLength: 8, maxLength: 128, requireUppercase: true, requireLowercase: true, requireDigit: true, requireSymbol: true };
+const policy = { minLength: 8, maxLength: 128, requireCharacterClasses: true, minScore: 0 };
 
-describe('checkPasswordPolicy', () => {
+describe('checkPasswordRules (PASSWORD_REQUIRE_CHARACTER_CLASSES=true)', () => {
   it('accepts a password meeting every rule', () => {
     expect(checkPasswordPolicy('Correct-Horse-7', policy)).toEqual([]);
     expect(checkPasswordPolicy('Ünïcødé-P4ss', policy)).toEqual([]);
@@ -27,8 +27,17 @@ describe('checkPasswordPolicy', () => {
   });
 
   it('follows a relaxed configuration', () => {
-    const relaxed = { ...policy, minLength: 12, requireSymbol: false, requireUppercase: false };
+    const relaxed = { ...policy, minLength: 12, requireCharacterClasses: false };
     expect(checkPasswordPolicy('lowercase123', relaxed)).toEqual([]);
     expect(checkPasswordPolicy('lowercase12', relaxed)).toEqual(['must be at least 12 characters']);
+  });
+});
+
+describe('checkPasswordRules (default: NIST, no composition rule)', () => {
+  const nist = { minLength: 8, maxLength: 128, requireCharacterClasses: false, minScore: 3 };
+  it('checks only the length, in code points after NFKC', () => {
+    expect(checkPasswordPolicy('all lower case words', nist)).toEqual([]);
+    expect(checkPasswordPolicy('ｆｕｌｌｗｉｄｔｈ', nist)).toEqual([]);
+    expect(checkPasswordPolicy('𝓪𝓫𝓬𝓭𝓮𝓯𝓰', nist)).toEqual(['must be at least 8 characters']);
   });
 });

@@ -1,17 +1,17 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerLimitDetail } from '@nestjs/throttler';
 import type { Request } from 'express';
-import { ProblemException } from '@app/common';
+import { clientBucket, ProblemException } from '@app/common';
 
 /**
  * Keys by client IP as Express derives it under TRUST_PROXY (X-Forwarded-For only through the
- * trusted hops), and answers 429 rate_limited with Retry-After.
+ * trusted hops) — an IPv6 client by its /64 — and answers 429 rate_limited with Retry-After.
  */
 @Injectable()
 export class AppThrottlerGuard extends ThrottlerGuard {
   protected override async getTracker(req: Record<string, unknown>): Promise<string> {
     const r = req as unknown as Request;
-    return r.ip ?? r.socket?.remoteAddress ?? 'unknown';
+    return clientBucket(r.ip ?? r.socket?.remoteAddress ?? 'unknown');
   }
 
   protected override async throwThrottlingException(_context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {

@@ -2,6 +2,7 @@ import { ExecutionContext, Module } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ThrottlerModule, ThrottlerOptions } from '@nestjs/throttler';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { tryCanonicalEmail } from '@app/common';
 import { KeyValueStore, RedisKeyValueStore } from '@app/redis';
 import { RATE_LIMIT_KEY, RateLimitBucket } from './rate-limit.decorator';
 import { ResilientThrottlerStorage } from './resilient-throttler.storage';
@@ -25,9 +26,10 @@ const bucketOf = (context: ExecutionContext): RateLimitBucket | undefined => {
   if (!buckets.has(handler)) buckets.set(handler, reflector.getAllAndOverride<RateLimitBucket | undefined>(RATE_LIMIT_KEY, [handler, context.getClass()]));
   return buckets.get(handler);
 };
+/** The canonical target address, so every spelling of one mailbox shares its limit. */
 const targetEmail = (req: Record<string, unknown>) => {
   const email = (req.body as { email?: unknown } | undefined)?.email;
-  return typeof email === 'string' && email.trim() ? email.trim().toLowerCase() : null;
+  return typeof email === 'string' && email.trim() ? (tryCanonicalEmail(email) ?? email.trim().toLowerCase()) : null;
 };
 
 /**

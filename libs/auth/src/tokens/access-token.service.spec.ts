@@ -1,11 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import * as jwt from 'jsonwebtoken';
 import { loadConfig } from '@app/config';
 import { AccessTokenService } from './access-token.service';
 
 describe('AccessTokenService', () => {
+  const secret = randomBytes(40).toString('base64');
   const config = loadConfig({
     NODE_ENV: 'test',
-    JWT_SECRET: 's'.repeat(40),
+    JWT_SECRET: secret,
     JWT_ISSUER: 'https://id.example.com',
     JWT_AUDIENCE: 'example-api',
     JWT_ACCESS_TTL: '900',
@@ -33,7 +35,7 @@ describe('AccessTokenService', () => {
 
   it('verifies only with the configured secret', () => {
     const token = service.issue('u', 's', 'user');
-    expect(() => jwt.verify(token, 's'.repeat(40), { algorithms: ['HS256'] })).not.toThrow();
+    expect(() => jwt.verify(token, secret, { algorithms: ['HS256'] })).not.toThrow();
     expect(() => jwt.verify(token, 'x'.repeat(40), { algorithms: ['HS256'] })).toThrow('invalid signature');
   });
 

@@ -3,6 +3,7 @@ import { ModuleRef } from '@nestjs/core';
 import { getStorageToken } from '@nestjs/throttler';
 import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { BreachedPasswords } from '@app/auth';
 import { OutboxRepository, type OutboxStats } from '@app/email';
 import { KeyValueStore } from '@app/redis';
 import { AccessStateService, SessionsService } from '@app/sessions';
@@ -38,6 +39,7 @@ export class MetricsService {
     private readonly outbox: OutboxRepository,
     private readonly store: KeyValueStore,
     private readonly accessState: AccessStateService,
+    private readonly breaches: BreachedPasswords,
   ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
@@ -92,6 +94,20 @@ export class MetricsService {
       async collect() {
         const s = await self.outboxStats.get(() => self.outbox.stats());
         if (s !== undefined) this.set(s.oldestPendingAgeSeconds ?? 0);
+      },
+    });
+    // the checker keeps plain counts (auth cannot depend on health); the counter catches up on scrape
+    const reported: Record<string, number> = {};
+    new Counter({
+      name: 'identity_pwned_checks_total',
+      help: 'Breached-password checks (PWNED_PASSWORDS_URL) by outcome; skipped: the service was unreachable or slower than 2 s',
+      labelNames: ['outcome'],
+      registers,
+      collect() {
+        for (const [outcome, n] of Object.entries(self.breaches.counts)) {
+          this.inc({ outcome }, n - (reported[outcome] ?? 0));
+          reported[outcome] = n;
+        }
       },
     });
     new Gauge({

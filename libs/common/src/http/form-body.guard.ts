@@ -1,0 +1,23 @@
+import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { ProblemException } from '../errors/problem.exception';
+import { FORM_TYPE, hasBody } from './body-parser';
+
+const ACCEPTS_FORM = 'http:accepts-form';
+
+/** This route also takes a form-encoded body (a browser form post, an RFC 7662 client). */
+export const AcceptsForm = () => SetMetadata(ACCEPTS_FORM, true);
+
+/** Global: a form-encoded body reaches only routes marked `@AcceptsForm()`; elsewhere it is 415. */
+@Injectable()
+export class FormBodyGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const req = context.switchToHttp().getRequest<Request>();
+    if (!hasBody(req) || !req.is(FORM_TYPE)) return true;
+    if (this.reflector.getAllAndOverride<boolean>(ACCEPTS_FORM, [context.getHandler(), context.getClass()])) return true;
+    throw new ProblemException(415, 'unsupported_media_type', 'The request body must be application/json');
+  }
+}

@@ -1,0 +1,55 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigError, JWT_SECRET_PLACEHOLDER, loadConfig } from './load-config';
+
+const DB = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/x', REDIS_URL: 'redis://127.0.0.1:6379/0' };
+
+describe('JWT_SECRET strength', () => {
+  it.each([
+    ['unset', {}],
+    ['production', { NODE_ENV: 'production' }],
+    ['test', { NODE_ENV: 'test' }],
+  ])('is required with DATABASE_URL (NODE_ENV %s)', (_, env) => {
+    expect(() => loadConfig({ ...DB, ...env })).toThrow(/JWT_SECRET.*openssl rand -base64 48/);
+  });
+
+  it.each([
+    ['the .env.example placeholder', JWT_SECRET_PLACEHOLDER],
+    ['fewer than 32 bytes', 'Zq3$k9!vX2#mB7pL'],
+    ['one repeated character', 'a'.repeat(32)],
+    ['few distinct characters', 'abababababababababababababababab'],
+    ['a repeated pattern', 'k3Xp9Qw2'.repeat(4)],
+    ['a run of the alphabet', 'abcdefghijklmnopqrstuvwxyz012345'],
+    ['a word with padding', 'secretsecretsecretsecretsecret12'],
+  ])('refuses %s in every mode that uses DATABASE_URL', (_, secret) => {
+    for (const NODE_ENV of [undefined, 'development', 'test', 'production']) {
+      const env = { ...DB, JWT_SECRET: secret, ...(NODE_ENV ? { NODE_ENV } : {}) };
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(/openssl rand -base64 48/);
+    }
+  });
+
+  it.each([
+    ['base64 of 48 random bytes', () => randomBytes(48).toString('base64')],
+    ['hex of 32 random bytes', () => randomBytes(32).toString('hex')],
+    ['base64url of 32 random bytes', () => randomBytes(32).toString('base64url')],
+  ])('accepts %s', (_, make) => {
+    for (let i = 0; i < 20; i++) expect(loadConfig({ ...DB, JWT_SECRET: make() }).auth.jwtSecret).toHaveLength(make().length);
+  });
+
+  it('embedded mode (no DATABASE_URL) generates its own', () => {
+    const dir = `/tmp/cfg-${randomBytes(4).toString('hex')}`;
+    expect(loadConfig({ DATA_DIR: dir }).auth.jwtSecret.length).toBeGreaterThanOrEqual(32);
+  });
+});
+
+describe('password policy configuration', () => {
+  const secret = randomBytes(48).toString('base64');
+  it('defaults to NIST SP 800-63B: 8–128, no character classes, minimum score 3', () => {
+    const c = loadConfig({ ...DB, JWT_SECRET: secret });
+    expect(c.auth.passwordPolicy).toMatchObject({ minLength: 8, maxLength: 128, requireCharacterClasses: false, minScore: 3 });
+  });
+
+  it('names the replacement of a removed variable', () => {
+    expect(() => loadConfig({ ...DB, JWT_SECRET: secret, PASSWORD_REQUIRE_UPPERCASE: 'true' })).toThrow(/PASSWORD_REQUIRE_CHARACTER_CLASSES/);
+  });
+});

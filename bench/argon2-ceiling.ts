@@ -2,7 +2,7 @@
  * (d) The physical limit of login: argon2id verifies per second on this machine with the
  * configured parameters (ARGON2_* as the API reads them; defaults 19456 KiB, t=2, p=1), with as
  * many verifies in flight as libuv has threads (UV_THREADPOOL_SIZE, default 4) — what the API's
- * login can use at most. bench/run.ts starts it pinned to the server's core (taskset -c 0).
+ * login can use at most. bench/lib/servers.ts starts it pinned to the server's core (taskset -c 0).
  * Args: --warmup <s> --runs <n> --duration <s>. Prints one JSON line: { perSecond: number[] }.
  */
 import * as argon2 from 'argon2';

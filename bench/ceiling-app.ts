@@ -3,7 +3,7 @@
  * (a) GET /plain: a bare Nest (Express) endpoint returning a User-sized JSON object;
  * (b) GET /guarded: the same behind a minimal guard that verifies an HS256 access token with
  *     jsonwebtoken and a KeyObject (alg pinned, iss, aud, exp), as the product's guard must.
- * Started by bench/run.ts in its own process, pinned like the product (taskset -c 0).
+ * Started by bench/lib/servers.ts in its own process, pinned like the product (taskset -c 0).
  * Env: PORT, JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE.
  */
 import 'reflect-metadata';

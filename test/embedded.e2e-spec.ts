@@ -1,11 +1,10 @@
-import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { MIGRATIONS } from '@app/database';
+import { Api } from './support/http-client';
+import { ServerProcess, startApi, stopAll } from './support/processes';
 
 /**
  * The embedded default (`npm start` with no DATABASE_URL / REDIS_URL): the real entry point in its
@@ -13,104 +12,18 @@ import { MIGRATIONS } from '@app/database';
  * Most suites run on the machine's PostgreSQL; this one proves the zero-dependency mode.
  */
 
-const ROOT = join(__dirname, '..');
 const BOOT_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
 
-interface RunningApi {
-  child: ChildProcessWithoutNullStreams;
-  port: number;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const started: RunningApi[] = [];
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 /** Starts apps/api/src/main.ts (ts-node + swc) with only the variables a developer would set. */
-async function startApi(dataDir: string): Promise<RunningApi> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['-r', 'ts-node/register', '-r', 'tsconfig-paths/register', 'apps/api/src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      TS_NODE_TRANSPILE_ONLY: '1',
-      TS_NODE_SWC: '1',
-      NODE_ENV: 'development',
-      PORT: String(port),
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  child.stdin.end();
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const api = { child, port, output: () => output, exited };
-  started.push(api);
-  return api;
+function startEmbedded(dataDir: string): Promise<ServerProcess> {
+  return startApi({ bare: true, env: { NODE_ENV: 'development', DATA_DIR: dataDir, LOG_LEVEL: 'info' }, bootTimeoutMs: BOOT_TIMEOUT_MS });
 }
 
-function get(port: number, path: string): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path, timeout: 5000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (text += d));
-      res.on('end', () => {
-        let body: unknown = text;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          // not JSON: keep the text
-        }
-        resolve({ status: res.statusCode ?? 0, body });
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
-    req.on('error', reject);
-  });
-}
-
-/** Polls GET /health until 200; fails at once, with the process output, if the process exits. */
-async function waitUntilHealthy(api: RunningApi): Promise<{ status: number; body: unknown }> {
-  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  void api.exited.then((e) => (exit = e));
-  const deadline = Date.now() + BOOT_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (exit) throw new Error(`the API exited (${JSON.stringify(exit)}) before it was healthy:\n${api.output()}`);
-    const res = await get(api.port, '/health').catch(() => undefined);
-    if (res?.status === 200) return res;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`the API was not healthy within ${BOOT_TIMEOUT_MS} ms:\n${api.output()}`);
-}
-
-async function stop(api: RunningApi): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  api.child.kill('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no exit within ${STOP_TIMEOUT_MS} ms of SIGTERM:\n${api.output()}`)), STOP_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([api.exited, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** SIGTERM: 0 when the process exits cleanly within STOP_TIMEOUT_MS, else how it ended and its output. */
+async function stop(api: ServerProcess): Promise<number | string> {
+  const code = await api.terminate(STOP_TIMEOUT_MS);
+  return code === 0 ? code : `exit code ${code}:\n${api.output()}`;
 }
 
 /** Opens the stopped API's PGlite data directly (one process at a time owns it). */
@@ -128,7 +41,7 @@ const appliedMigrations = (db: PGlite) =>
 
 describe('Embedded mode: no DATABASE_URL, no REDIS_URL', () => {
   let dataDir: string;
-  let first: RunningApi;
+  let first: ServerProcess;
   let secret: string;
 
   beforeAll(() => {
@@ -136,22 +49,18 @@ describe('Embedded mode: no DATABASE_URL, no REDIS_URL', () => {
   });
 
   afterAll(async () => {
-    for (const api of started) {
-      if (api.child.exitCode === null && api.child.signalCode === null) {
-        api.child.kill('SIGKILL');
-        await api.exited;
-      }
-    }
+    await stopAll();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
   it(
     'boots on PGlite in DATA_DIR with a generated JWT secret and answers health',
     async () => {
-      first = await startApi(dataDir);
-      const health = await waitUntilHealthy(first);
-      expect(health.body).toEqual({ status: 'healthy', environment: 'development', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
-      expect(await get(first.port, '/api/v1/health/ready')).toEqual({ status: 200, body: { status: 'ok' } });
+      first = await startEmbedded(dataDir);
+      const health = await new Api(first.url).send({ path: '/health' });
+      expect([health.status, health.body]).toEqual([200, { status: 'healthy', environment: 'development', version: expect.stringMatching(/^\d+\.\d+\.\d+/) }]);
+      const ready = await new Api(first.url).ready();
+      expect([ready.status, ready.body]).toEqual([200, { status: 'ok' }]);
 
       expect(first.output()).toContain('embedded mode');
       expect(statSync(join(dataDir, 'pg')).isDirectory()).toBe(true);
@@ -164,7 +73,7 @@ describe('Embedded mode: no DATABASE_URL, no REDIS_URL', () => {
 
   it('registers, signs in, rotates refresh tokens (grace and reuse included) and answers /auth/me on PGlite', async () => {
     expect(first).toBeDefined();
-    const base = `http://127.0.0.1:${first.port}/api/v1`;
+    const base = `${first.url}/api/v1`;
     const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
       const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
       return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, any> };
@@ -195,7 +104,7 @@ describe('Embedded mode: no DATABASE_URL, no REDIS_URL', () => {
     'stops cleanly on SIGTERM',
     async () => {
       expect(first).toBeDefined();
-      expect(await stop(first)).toEqual({ code: 0, signal: null });
+      expect(await stop(first)).toBe(0);
     },
     STOP_TIMEOUT_MS + 5_000,
   );
@@ -210,11 +119,10 @@ describe('Embedded mode: no DATABASE_URL, no REDIS_URL', () => {
       });
       expect(before.map((m) => m.name)).toEqual(MIGRATIONS.map((M) => new M().name ?? M.name));
 
-      const second = await startApi(dataDir);
-      await waitUntilHealthy(second);
-      expect((await get(second.port, '/api/v1/health/ready')).status).toBe(200);
+      const second = await startEmbedded(dataDir);
+      expect((await new Api(second.url).ready()).status).toBe(200);
       expect(readFileSync(join(dataDir, 'jwt-secret'), 'utf8')).toBe(secret);
-      expect(await stop(second)).toEqual({ code: 0, signal: null });
+      expect(await stop(second)).toBe(0);
 
       await withDatabase(dataDir, async (db) => {
         expect(await appliedMigrations(db)).toEqual(before);

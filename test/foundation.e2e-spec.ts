@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@app/database';
 import { createTestDatabase } from './support/database';
 import { TEST_JWT_SECRET } from './support/env';
-import { runMain } from './support/spawn';
+import { runMain } from './support/processes';
 import { TcpProxy } from './support/tcp-proxy';
 import { startTestApp, TestApp } from './support/test-app';
 

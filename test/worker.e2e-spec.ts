@@ -1,14 +1,12 @@
 import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import { PurgeService } from '@app/retention';
 import { login, register } from './support/auth';
 import { TEST_REDIS_URL } from './support/env';
 import { FakeResend } from './support/fake-resend';
+import { ROOT, tsNode } from './support/processes';
 import { startTestApp, TestApp } from './support/test-app';
-
-const ROOT = join(__dirname, '..');
 
 /**
  * Rows on both sides of every retention limit: `old` ones must go, `keep` ones must stay.
@@ -169,12 +167,12 @@ describe('Worker process', () => {
     const cases = await seedRetentionCases(t);
     expect(resend.mailsTo(user.email)).toHaveLength(0);
 
-    worker = spawn(process.execPath, ['-r', 'ts-node/register', '-r', 'tsconfig-paths/register', 'apps/worker/src/main.ts'], {
+    const command = tsNode('apps/worker/src/main.ts');
+    worker = spawn(process.execPath, command.args, {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '',
-        TS_NODE_TRANSPILE_ONLY: '1',
-        TS_NODE_SWC: '1',
+        ...command.env,
         NODE_ENV: 'test',
         LOG_LEVEL: 'info',
         DATABASE_URL: t.db.url,

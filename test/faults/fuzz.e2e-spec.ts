@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import { TEST_JWT_SECRET } from '../support/env';
-import { ROOT } from '../support/spawn';
+import { Api, HttpResult } from '../support/http-client';
+import { freePort } from '../support/net';
+import { RedisServer, ROOT, ServerProcess, startApi, stopAll } from '../support/processes';
 import { FuzzRequest, Known, leaksIn, Operation, operationsOf, RequestFuzzer } from './support/fuzz';
-import { Api, HttpResult } from './support/http-client';
-import { ApiProcess, freePort, RedisServer, stopAll } from './support/processes';
 import { createTestDatabase, HEALTH_TOKEN, note, PASSWORD, query, TestDatabase, uniqueEmail } from './support/scenario';
 import { prng } from './support/traffic';
 
@@ -20,13 +20,13 @@ const CONCURRENCY = 8;
 describe('Fault: fuzzing every public endpoint', () => {
   let redis: RedisServer;
   let db: TestDatabase;
-  let node: ApiProcess;
+  let node: ServerProcess;
   let api: Api;
 
   beforeAll(async () => {
     [redis, db] = await Promise.all([RedisServer.start(), createTestDatabase()]);
     const nowhere = `http://127.0.0.1:${await freePort()}`; // OAuth providers that refuse connections
-    node = await ApiProcess.start({
+    node = await startApi({
       env: {
         NODE_ENV: process.env.FUZZ_NODE_ENV ?? 'production',
         // the fuzzer reads the operations from the OpenAPI document, off by default in production

@@ -1,5 +1,5 @@
-import { Api, bearer, HttpResult, SendOptions } from './support/http-client';
-import { ApiProcess, RedisServer, stopAll } from './support/processes';
+import { Api, bearer, HttpResult, SendOptions } from '../support/http-client';
+import { RedisServer, ServerProcess, startApi, stopAll } from '../support/processes';
 import { createTestDatabase, note, PASSWORD, TestDatabase, uniqueEmail } from './support/scenario';
 
 /**
@@ -10,11 +10,11 @@ import { createTestDatabase, note, PASSWORD, TestDatabase, uniqueEmail } from '.
 describe('Fault: SIGTERM during load', () => {
   let redis: RedisServer;
   let db: TestDatabase;
-  let node: ApiProcess;
+  let node: ServerProcess;
 
   beforeAll(async () => {
     [redis, db] = await Promise.all([RedisServer.start(), createTestDatabase()]);
-    node = await ApiProcess.start({
+    node = await startApi({
       env: { DATABASE_URL: db.url, REDIS_URL: redis.url, ARGON2_MEMORY_KIB: '19456', ARGON2_TIME_COST: '2', ARGON2_PARALLELISM: '1' },
     });
   });
@@ -74,6 +74,6 @@ describe('Fault: SIGTERM during load', () => {
     expect(failed).toEqual([]);
     expect(afterSignal).toBeGreaterThan(0); // the signal really landed mid-load
     expect(code).toBe(0);
-    expect(node.log.toString()).toContain('Shut down cleanly after SIGTERM');
+    expect(node.output()).toContain('Shut down cleanly after SIGTERM');
   });
 });

@@ -1,5 +1,5 @@
-import { Api, HttpResult } from './support/http-client';
-import { ApiProcess, RedisServer, stopAll } from './support/processes';
+import { Api, HttpResult } from '../support/http-client';
+import { RedisServer, startApi, stopAll } from '../support/processes';
 import { clientIp, createTestDatabase, PASSWORD, query, TestDatabase, uniqueEmail } from './support/scenario';
 
 const LOGIN_LIMIT = 5;
@@ -19,8 +19,8 @@ describe('Fault: two API nodes on one PostgreSQL and Redis', () => {
   beforeAll(async () => {
     [redis, db] = await Promise.all([RedisServer.start(), createTestDatabase()]);
     const env = { DATABASE_URL: db.url, REDIS_URL: redis.url, TRUST_PROXY: '1', THROTTLE_LOGIN_LIMIT: String(LOGIN_LIMIT), THROTTLE_TTL: '60' };
-    const nodeA = await ApiProcess.start({ env });
-    const nodeB = await ApiProcess.start({ env });
+    const nodeA = await startApi({ env });
+    const nodeB = await startApi({ env });
     a = new Api(nodeA.url);
     b = new Api(nodeB.url);
   });

@@ -1,7 +1,8 @@
 import { adminQuery } from '../support/database';
+import { Api, bearer } from '../support/http-client';
+import { sleep, waitFor } from '../support/net';
+import { RedisServer, ServerProcess, startApi, stopAll } from '../support/processes';
 import { TcpProxy } from '../support/tcp-proxy';
-import { Api, bearer } from './support/http-client';
-import { ApiProcess, RedisServer, sleep, stopAll, waitFor } from './support/processes';
 import { createTestDatabase, note, PASSWORD, TestDatabase, uniqueEmail } from './support/scenario';
 import { Tally, Traffic } from './support/traffic';
 
@@ -13,8 +14,8 @@ import { Tally, Traffic } from './support/traffic';
 describe('Fault: PostgreSQL connections terminated / PostgreSQL unreachable', () => {
   let redis: RedisServer;
   let db: TestDatabase;
-  let direct: ApiProcess;
-  let proxied: ApiProcess;
+  let direct: ServerProcess;
+  let proxied: ServerProcess;
   const proxy = new TcpProxy('127.0.0.1', Number(new URL(process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres').port || 5432));
 
   beforeAll(async () => {
@@ -23,8 +24,8 @@ describe('Fault: PostgreSQL connections terminated / PostgreSQL unreachable', ()
     viaProxy.hostname = '127.0.0.1';
     viaProxy.port = String(proxy.port);
     // the first node migrates; the second only opens its pool (through the proxy)
-    direct = await ApiProcess.start({ env: { DATABASE_URL: db.url, REDIS_URL: redis.url } });
-    proxied = await ApiProcess.start({ env: { DATABASE_URL: viaProxy.toString(), REDIS_URL: redis.url } });
+    direct = await startApi({ env: { DATABASE_URL: db.url, REDIS_URL: redis.url } });
+    proxied = await startApi({ env: { DATABASE_URL: viaProxy.toString(), REDIS_URL: redis.url } });
   });
   afterAll(async () => {
     await stopAll();

@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
-import { Api, Tokens } from './support/http-client';
-import { ApiProcess, RedisServer, sleep, stopAll, waitFor } from './support/processes';
+import { Api, Tokens } from '../support/http-client';
+import { sleep, waitFor } from '../support/net';
+import { RedisServer, ServerProcess, startApi, stopAll } from '../support/processes';
 import { createTestDatabase, detailedHealth, HEALTH_TOKEN, note, PASSWORD, TestDatabase, uniqueEmail } from './support/scenario';
 import { Tally, Traffic } from './support/traffic';
 
@@ -12,12 +13,12 @@ import { Tally, Traffic } from './support/traffic';
 describe('Fault: Redis killed while traffic flows', () => {
   let redis: RedisServer;
   let db: TestDatabase;
-  let node: ApiProcess;
+  let node: ServerProcess;
   let api: Api;
 
   beforeAll(async () => {
     [redis, db] = await Promise.all([RedisServer.start(), createTestDatabase()]);
-    node = await ApiProcess.start({ env: { DATABASE_URL: db.url, REDIS_URL: redis.url, HEALTH_TOKEN } });
+    node = await startApi({ env: { DATABASE_URL: db.url, REDIS_URL: redis.url, HEALTH_TOKEN } });
     api = new Api(node.url);
   });
   afterAll(async () => {

@@ -1,6 +1,7 @@
 import { FakeResend } from '../support/fake-resend';
-import { Api } from './support/http-client';
-import { ApiProcess, RedisServer, sleep, stopAll, waitFor } from './support/processes';
+import { Api } from '../support/http-client';
+import { sleep, waitFor } from '../support/net';
+import { RedisServer, startApi, stopAll } from '../support/processes';
 import { createTestDatabase, note, PASSWORD, query, TestDatabase, uniqueEmail } from './support/scenario';
 
 /**
@@ -26,8 +27,8 @@ describe('Fault: Resend down for a while', () => {
       EMAIL_RETRY_BASE_MS: '50',
       EMAIL_MAX_ATTEMPTS: '100',
     };
-    const a = await ApiProcess.start({ env });
-    const b = await ApiProcess.start({ env });
+    const a = await startApi({ env });
+    const b = await startApi({ env });
     nodes = [new Api(a.url), new Api(b.url)];
   });
   afterAll(async () => {

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import Redis from 'ioredis';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AppConfig, loadConfig } from '@app/config';
 import { createApp } from '../../apps/api/src/bootstrap';
-import { createTestDatabase, TestDatabase } from './database';
+import { createTestDatabase, deleteRedisPrefix, TestDatabase } from './database';
 import { baseTestEnv, TEST_REDIS_URL } from './env';
 
 export interface TestApp {
@@ -56,22 +55,8 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
     sql: (query, params) => dataSource.query(query, params),
     close: async () => {
       await app.close();
-      if (!options.keyPrefix) await deleteRedisPrefix(keyPrefix);
+      if (!options.keyPrefix) await deleteRedisPrefix(TEST_REDIS_URL, keyPrefix);
       if (!options.db) await db.drop();
     },
   };
-}
-
-async function deleteRedisPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit();
-  }
 }

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
-import { createTestDatabase, TestDatabase } from '../../support/database';
-import { HttpResult } from './http-client';
+import { createTestDatabase, query, TestDatabase } from '../../support/database';
+import { HttpResult } from '../../support/http-client';
 
 export const PASSWORD = 'Correct-Horse-7';
 export const HEALTH_TOKEN = 'fault-suite-health-token-0123456789';
@@ -16,18 +15,7 @@ export function clientIp(): string {
   return `198.18.${b[0]}.${b[1]}`;
 }
 
-export { createTestDatabase, TestDatabase };
-
-/** One query against a suite database, on a connection of its own. */
-export async function query<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(sql, params)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
+export { createTestDatabase, query, TestDatabase };
 
 /**
  * GET /api/v1/health/detailed, or `undefined` while that endpoint does not exist yet (another

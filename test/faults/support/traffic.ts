@@ -1,4 +1,4 @@
-import type { HttpResult } from './http-client';
+import type { HttpResult } from '../../support/http-client';
 
 /** Status counts per operation, plus a few samples of each unexpected answer for the failure message. */
 export class Tally {

@@ -1,4 +1,7 @@
 import http from 'node:http';
+import type { Tokens } from './auth';
+
+export type { Tokens };
 
 export interface HttpResult {
   /** 0 when no HTTP answer came back (refused, reset, timed out) */
@@ -112,8 +115,8 @@ export class Api {
   ready(): Promise<HttpResult> {
     return send(this.base, { path: '/api/v1/health/ready', timeoutMs: 5000 });
   }
-  detailedHealth(token: string): Promise<HttpResult> {
-    return send(this.base, { path: '/api/v1/health/detailed', headers: bearer(token), timeoutMs: 5000 });
+  detailedHealth(token: string, timeoutMs = 5000): Promise<HttpResult> {
+    return send(this.base, { path: '/api/v1/health/detailed', headers: bearer(token), timeoutMs });
   }
 
   /** register + login, throwing on anything unexpected (setup only) */
@@ -127,11 +130,4 @@ export class Api {
     if (r.status !== 200) throw new Error(`login ${email}: ${r.status} ${r.text} ${r.error ?? ''}`);
     return r.body as Tokens;
   }
-}
-
-export interface Tokens {
-  access_token: string;
-  refresh_token: string;
-  session_id: string;
-  user: { id: string; email: string; role: string };
 }

@@ -14,6 +14,19 @@ const swc = [
 ];
 const moduleNameMapper = { '^@app/([a-z-]+)$': '<rootDir>/libs/$1/src' };
 
+/**
+ * ESM-only packages that jest's CommonJS runtime cannot require() on Node 20 (jest 30 uses require(esm)
+ * only on Node >= 24.9): let @swc/jest turn them into CommonJS. The compiled app needs no such thing
+ * (tsc emits require('jose'), which Node 20.19+ loads through require(esm)).
+ */
+const esmOnly = ['jose'];
+const esmSwc = ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } }];
+const transform = {
+  '^.+\\.ts$': swc,
+  [`/node_modules/(${esmOnly.join('|')})/.+\\.js$`]: esmSwc,
+};
+const transformIgnorePatterns = [`/node_modules/(?!(${esmOnly.join('|')})/)`];
+
 module.exports = {
   projects: [
     {
@@ -21,7 +34,8 @@ module.exports = {
       rootDir: __dirname,
       testEnvironment: 'node',
       testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'],
-      transform: { '^.+\\.ts$': swc },
+      transform,
+      transformIgnorePatterns,
       moduleNameMapper,
     },
     {
@@ -29,7 +43,8 @@ module.exports = {
       rootDir: __dirname,
       testEnvironment: 'node',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
-      transform: { '^.+\\.ts$': swc },
+      transform,
+      transformIgnorePatterns,
       moduleNameMapper,
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       slowTestThreshold: 30,

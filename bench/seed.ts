@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   const client = new Client({ connectionString: url, application_name: 'identity-seed' });
   await client.connect();
   try {
-    const done = await client.query(`SELECT 1 FROM users WHERE lower(email) = $1`, [MARKER_EMAIL]);
+    const done = await client.query(`SELECT 1 FROM users WHERE email_canonical = $1`, [MARKER_EMAIL]);
     if (done.rowCount) {
       log(`already seeded (${MARKER_EMAIL} exists): nothing to do`);
       return;
@@ -89,9 +89,10 @@ async function main(): Promise<void> {
       'users',
       USERS,
       50_000,
-      `INSERT INTO users (id, email, password_hash, name, role, email_verified_at, is_active, password_changed_at, last_signin_at, created_at, updated_at)
+      `INSERT INTO users (id, email, email_canonical, password_hash, name, role, email_verified_at, is_active, password_changed_at, last_signin_at, created_at, updated_at)
        SELECT ${userId('g')},
               lower(first) || '.' || lower(last) || g || '@' || domain,
+              lower(first) || '.' || lower(last) || g || '@' || domain, -- ASCII: its own canonical form
               $4, first || ' ' || last,
               CASE WHEN g % ${ADMIN_EVERY} = 0 THEN 'admin' WHEN g % 50 = 7 THEN 'guest' ELSE 'user' END,
               CASE WHEN g % 10 = 3 THEN NULL ELSE created + interval '5 minutes' END,
@@ -165,7 +166,7 @@ async function main(): Promise<void> {
     );
 
     await client.query(
-      `INSERT INTO users (email, password_hash, name, role, email_verified_at, password_changed_at) VALUES ($1, $2, 'Seed Admin', 'admin', now(), now())`,
+      `INSERT INTO users (email, email_canonical, password_hash, name, role, email_verified_at, password_changed_at) VALUES ($1, $1, $2, 'Seed Admin', 'admin', now(), now())`,
       [MARKER_EMAIL, hash],
     );
     log('VACUUM ANALYZE (statistics and visibility map for the planner)');

@@ -9,16 +9,19 @@ import { ARGON2 } from './servers';
 export const PASSWORD = 'Correct-Horse-7';
 export const LOGIN_USERS = 256;
 
-/** login1..256@bench.test and admin@bench.test: they share one hash made with the production parameters. */
+/**
+ * login1..256@bench.test and admin@bench.test: they share one hash made with the production parameters.
+ * The addresses are lower-case ASCII, so each is its own canonical form (`email_canonical`).
+ */
 export async function seedAccounts(dbUrl: string): Promise<void> {
   const hash = await argon2.hash(PASSWORD, { type: argon2.argon2id, ...ARGON2 });
   await query(
     dbUrl,
-    `INSERT INTO users (email, password_hash, name, role, email_verified_at, created_at, updated_at)
-     SELECT 'login' || g || '@bench.test', $1, 'Login ' || g, 'user', now(), now(), now() FROM generate_series(1, $2::int) g`,
+    `INSERT INTO users (email, email_canonical, password_hash, name, role, email_verified_at, created_at, updated_at)
+     SELECT 'login' || g || '@bench.test', 'login' || g || '@bench.test', $1, 'Login ' || g, 'user', now(), now(), now() FROM generate_series(1, $2::int) g`,
     [hash, LOGIN_USERS],
   );
-  await query(dbUrl, `INSERT INTO users (email, password_hash, name, role, email_verified_at) VALUES ('admin@bench.test', $1, 'Bench Admin', 'admin', now())`, [hash]);
+  await query(dbUrl, `INSERT INTO users (email, email_canonical, password_hash, name, role, email_verified_at) VALUES ('admin@bench.test', 'admin@bench.test', $1, 'Bench Admin', 'admin', now())`, [hash]);
 }
 
 /** The admin listings' volume: bench/seed.ts when it is there, else set-based SQL. Says what was seeded. */
@@ -32,8 +35,8 @@ async function seedVolume(dbUrl: string, quick: boolean): Promise<string> {
   const events = quick ? 100000 : 200000;
   await query(
     dbUrl,
-    `INSERT INTO users (email, password_hash, name, role, email_verified_at, created_at, updated_at)
-     SELECT 'seed' || g || '@example.com', NULL, 'Seed User ' || g,
+    `INSERT INTO users (email, email_canonical, password_hash, name, role, email_verified_at, created_at, updated_at)
+     SELECT 'seed' || g || '@example.com', 'seed' || g || '@example.com', NULL, 'Seed User ' || g,
             CASE WHEN g % 100 = 0 THEN 'guest' ELSE 'user' END,
             CASE WHEN g % 3 = 0 THEN NULL ELSE now() END,
             now() - make_interval(secs => g), now() - make_interval(secs => g)

@@ -12,7 +12,7 @@
  */
 import 'reflect-metadata';
 import { DataSource, Logger as TypeOrmLogger } from 'typeorm';
-import { type Cursor, encodeCursor } from '@app/common';
+import { type AccessChangeNotifier, type Cursor, encodeCursor } from '@app/common';
 import { User, UsersRepository } from '@app/users';
 import { Session } from '@app/sessions';
 import { RefreshToken } from '../libs/sessions/src/refresh-token.entity';
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     logging: ['query'],
     logger: capture,
   }).initialize();
-  const users = new UsersRepository(ds.getRepository(User));
+  const users = new UsersRepository(ds, { userChanged: async () => undefined } as unknown as AccessChangeNotifier);
   const sessions = new SessionsRepository(ds);
   const audit = new AuditRepository(ds);
 

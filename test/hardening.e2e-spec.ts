@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as argon2 from 'argon2';
 import { PasswordHasher } from '@app/auth';
+import { UnitOfWork } from '@app/database';
 import { OneTimeTokensRepository } from '@app/users';
 import { bearer, forge, login, makeAdmin, PASSWORD, register, registerAndLogin, uniqueEmail } from './support/auth';
 import { FakePwnedPasswords } from './support/fake-pwned';
@@ -152,7 +153,7 @@ describe('password policy (NIST SP 800-63B)', () => {
     const me = await registerAndLogin(t);
     const res = await t.http().post('/api/v1/auth/password/change').set(...bearer(me.tokens.access_token)).send({ current_password: PASSWORD, new_password: 'Password123!' });
     expect([res.status, res.body.code]).toEqual([400, 'validation_failed']);
-    const token = await t.dataSource.transaction((m) => t.app.get(OneTimeTokensRepository).issue(m, me.id, 'reset_password', 3600));
+    const token = await t.app.get(UnitOfWork).run((tx) => t.app.get(OneTimeTokensRepository).issue(tx, me.id, 'reset_password', 3600));
     const reset = await t.http().post('/api/v1/auth/password-reset/complete').send({ token, password: `${me.email.split('@')[0]}2024!` });
     expect([reset.status, reset.body.code]).toEqual([400, 'validation_failed']);
     // the refused password did not spend the link

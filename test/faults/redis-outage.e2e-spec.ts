@@ -88,8 +88,9 @@ describe('Fault: Redis killed while traffic flows', () => {
     try {
       await client.connect();
       const prefix = 'idp:';
-      await waitFor('revocation written to the restarted Redis', async () => (await client.get(`${prefix}as:s:${revokedDuring.session_id}`)) === 'r', 5000);
-      expect(await client.get(`${prefix}as:s:${after.session_id}`)).not.toBeNull();
+      const sessionKey = (t: Tokens) => `${prefix}as:{${t.user.id}}:s:${t.session_id}`;
+      await waitFor('revocation written to the restarted Redis', async () => (await client.get(sessionKey(revokedDuring))) === 'r', 5000);
+      expect(await client.get(sessionKey(after))).not.toBeNull();
     } finally {
       client.disconnect();
     }

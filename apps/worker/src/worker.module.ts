@@ -6,11 +6,12 @@ import { DatabaseModule } from '@app/database';
 import { RedisModule } from '@app/redis';
 import { EmailModule } from '@app/email';
 import { RetentionModule } from '@app/retention';
+import { SessionsModule } from '@app/sessions';
 
 /**
  * The background process: the same configuration, logging, database and store as the API, no
- * HTTP. Jobs: email outbox delivery (EmailModule; main.ts forces it on here) and the purge job
- * (RetentionModule, scheduled). Both are safe next to API nodes and other workers.
+ * HTTP. Jobs: email outbox delivery (EmailModule; main.ts forces it on here), the purge job
+ * (RetentionModule, scheduled) and the access-change replay (SessionsModule). Both are safe next to API nodes and other workers.
  */
 @Module({})
 export class WorkerModule {
@@ -26,6 +27,8 @@ export class WorkerModule {
         RedisModule,
         EmailModule,
         RetentionModule.forRoot({ schedule: true }),
+        // replays access changes the API nodes could not push to Redis
+        SessionsModule,
       ],
     };
   }

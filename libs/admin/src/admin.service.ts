@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { UnitOfWork } from '@app/database';
 import { type AuthContext, type ClientInfo, decodeCursor, DomainEvents, ProblemException, type Role } from '@app/common';
 import { LockoutService } from '@app/auth';
-import { AccessStateService, SessionsService } from '@app/sessions';
+import { SessionsService } from '@app/sessions';
 import { User, UsersRepository } from '@app/users';
 import { UpdateUserDto } from './dto/admin.dto';
 
@@ -14,10 +13,9 @@ import { UpdateUserDto } from './dto/admin.dto';
 @Injectable()
 export class AdminService {
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
+    private readonly uow: UnitOfWork,
     private readonly users: UsersRepository,
     private readonly sessions: SessionsService,
-    private readonly accessState: AccessStateService,
     private readonly lockout: LockoutService,
     private readonly events: DomainEvents,
   ) {}
@@ -37,8 +35,8 @@ export class AdminService {
       throw ProblemException.validation([{ field: 'body', message: 'must contain role, is_active or unlock' }]);
     }
     const actor = { actorId: admin.userId, sessionId: admin.sessionId, ...client };
-    const result = await this.ds.transaction(async (manager) => {
-      const { user, activeAdminIds } = await this.users.lockForAdminChange(id, manager);
+    await this.uow.run(async (tx) => {
+      const { user, activeAdminIds } = await this.users.lockForAdminChange(id, tx);
       if (!user) throw ProblemException.notFound('User not found');
       const demoting = dto.role !== undefined && dto.role !== 'admin' && user.role === 'admin';
       const disabling = dto.is_active === false && user.isActive;
@@ -51,8 +49,8 @@ export class AdminService {
       const changes: Record<string, { from: unknown; to: unknown }> = {};
       if (dto.role !== undefined && dto.role !== user.role) changes.role = { from: user.role, to: dto.role };
       if (dto.is_active !== undefined && dto.is_active !== user.isActive) changes.is_active = { from: user.isActive, to: dto.is_active };
-      await this.users.updateRoleAndStatus(id, { role: dto.role, isActive: dto.is_active }, manager);
-      const revoked = disabling ? await this.sessions.revokeAllForUser(id, 'user_disabled', actor, undefined, 'admin.session_revoked', manager) : [];
+      await this.users.updateRoleAndStatus(id, { role: dto.role, isActive: dto.is_active }, tx);
+      const revoked = disabling ? await this.sessions.revokeAllForUser(id, 'user_disabled', actor, { event: 'admin.session_revoked', tx }) : [];
       await this.events.emit({
         name: 'admin.user_updated',
         outcome: 'success',
@@ -62,19 +60,16 @@ export class AdminService {
         ip: client.ip,
         userAgent: client.userAgent,
         metadata: { changes, unlock: dto.unlock === true, revoked_sessions: revoked.length },
-        manager,
+        tx,
       });
-      return { user, revoked };
     });
     const updated = await this.getUser(id);
-    await this.accessState.userChanged(updated.id, updated.role, updated.isActive);
-    if (result.revoked.length) await this.sessions.afterRevocation(result.revoked, id, 'user_disabled', actor, 'admin.session_revoked');
     if (dto.unlock) await this.lockout.clear(updated.email);
     return updated;
   }
 
   async revokeUserSessions(admin: AuthContext, userId: string, client: ClientInfo): Promise<void> {
     await this.getUser(userId);
-    await this.sessions.revokeAllForUser(userId, 'admin_revoked', { actorId: admin.userId, sessionId: admin.sessionId, ...client }, undefined, 'admin.session_revoked');
+    await this.sessions.revokeAllForUser(userId, 'admin_revoked', { actorId: admin.userId, sessionId: admin.sessionId, ...client }, { event: 'admin.session_revoked' });
   }
 }

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { queryRows } from '@app/database';
-import type { Cursor, DomainEvent } from '@app/common';
+import type { Cursor, DomainEvent, Tx } from '@app/common';
 import { AuditEvent } from './audit-event.entity';
 
 export interface AuditFilter {
@@ -43,8 +43,8 @@ export class AuditRepository {
    * Raw SQL (one prepared-shape statement, no RETURNING): every audited request pays for this
    * insert, most inside the transaction of the change it records.
    */
-  async insert(e: DomainEvent, manager?: EntityManager): Promise<void> {
-    await queryRows(manager ?? this.ds, INSERT_SQL, [
+  async insert(e: DomainEvent, tx?: Tx): Promise<void> {
+    await queryRows(tx ?? this.ds, INSERT_SQL, [
       e.name,
       e.outcome,
       e.actorId ?? null,

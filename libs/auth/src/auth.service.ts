@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { UnitOfWork } from '@app/database';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { type AuthContext, type ClientInfo, Clock, DomainEvents, ProblemException } from '@app/common';
 import { type AuthMethod, type Session, SessionsService } from '@app/sessions';
@@ -29,7 +28,7 @@ const INVALID_CREDENTIALS = () => ProblemException.unauthorized('invalid_credent
 export class AuthService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectDataSource() private readonly ds: DataSource,
+    private readonly uow: UnitOfWork,
     private readonly users: UsersRepository,
     private readonly sessions: SessionsService,
     private readonly hasher: PasswordHasher,
@@ -44,8 +43,8 @@ export class AuthService {
     await this.policy.assert(dto.password, { email: dto.email, name: dto.name });
     if (await this.users.findByEmail(dto.email)) throw ProblemException.conflict('email_taken', 'An account with this email already exists');
     const passwordHash = await this.hasher.hash(dto.password);
-    return this.ds.transaction(async (manager) => {
-      const user = await this.users.create({ email: dto.email, passwordHash, name: dto.name ?? null }, manager);
+    return this.uow.run(async (tx) => {
+      const user = await this.users.create({ email: dto.email, passwordHash, name: dto.name ?? null }, tx);
       await this.events.emit({
         name: 'user.registered',
         outcome: 'success',
@@ -54,7 +53,7 @@ export class AuthService {
         ip: client.ip,
         userAgent: client.userAgent,
         metadata: { method: 'password' },
-        manager,
+        tx,
       });
       return user;
     });
@@ -94,8 +93,8 @@ export class AuthService {
    */
   async signIn(user: User, method: AuthMethod, client: ClientInfo, metadata: Record<string, unknown>): Promise<IssuedTokens> {
     const now = this.clock.now();
-    const started = await this.ds.transaction(async (manager) => {
-      const s = await this.sessions.start(manager, user.id, method, client, now);
+    const started = await this.uow.run(async (tx) => {
+      const s = await this.sessions.start(tx, user.id, method, client, now);
       await this.events.emit({
         name: method === 'password' ? 'auth.login' : 'oauth.login',
         outcome: 'success',
@@ -105,12 +104,11 @@ export class AuthService {
         ip: client.ip,
         userAgent: client.userAgent,
         metadata,
-        manager,
+        tx,
       });
       return s;
     });
     user.lastSigninAt = now;
-    await this.sessions.announce(started.session, user.role);
     return this.issue(user, started.session, started.refreshToken);
   }
 
@@ -128,7 +126,7 @@ export class AuthService {
   }
 
   async logoutAll(me: AuthContext, client: ClientInfo): Promise<void> {
-    await this.sessions.revokeAllForUser(me.userId, 'logout_all', { actorId: me.userId, sessionId: me.sessionId, ...client }, undefined, 'auth.logout');
+    await this.sessions.revokeAllForUser(me.userId, 'logout_all', { actorId: me.userId, sessionId: me.sessionId, ...client }, { event: 'auth.logout' });
   }
 
   async me(me: AuthContext): Promise<User> {
@@ -148,9 +146,9 @@ export class AuthService {
     await this.policy.assert(dto.new_password, user, 'new_password');
     const hash = await this.hasher.hash(dto.new_password);
     const actor = { actorId: user.id, sessionId: me.sessionId, ...client };
-    const revoked = await this.ds.transaction(async (manager) => {
-      await this.users.setPassword(user.id, hash, this.clock.now(), manager);
-      const ids = await this.sessions.revokeAllForUser(user.id, 'password_changed', actor, me.sessionId, 'session.revoked', manager);
+    await this.uow.run(async (tx) => {
+      await this.users.setPassword(user.id, hash, this.clock.now(), tx);
+      const ids = await this.sessions.revokeAllForUser(user.id, 'password_changed', actor, { exceptId: me.sessionId, tx });
       await this.events.emit({
         name: 'password.changed',
         outcome: 'success',
@@ -160,11 +158,9 @@ export class AuthService {
         ip: client.ip,
         userAgent: client.userAgent,
         metadata: { revoked_sessions: ids.length },
-        manager,
+        tx,
       });
-      return ids;
     });
-    await this.sessions.afterRevocation(revoked, user.id, 'password_changed', actor, 'session.revoked');
   }
 
   private issue(user: User, session: Session, refreshToken: string): IssuedTokens {

@@ -1,16 +1,20 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { dataSourceOptions } from './data-source-options';
 import { runMigrationsLocked } from './migrate';
+import { UnitOfWork } from './unit-of-work';
 
 /**
  * PostgreSQL through TypeORM: a real server when DATABASE_URL is set, PGlite in DATA_DIR
  * otherwise. Pending migrations (DB_MIGRATIONS_RUN, default on) are applied before the
- * DataSource is handed to anyone.
+ * DataSource is handed to anyone. Global: every lib writes through its UnitOfWork.
  */
+@Global()
 @Module({
+  providers: [UnitOfWork],
+  exports: [UnitOfWork],
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [APP_CONFIG],

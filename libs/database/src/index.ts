@@ -4,3 +4,5 @@ export * from './migrate';
 export { MIGRATIONS } from './migrations';
 export * from './database-status';
 export * from './query-rows';
+export * from './unit-of-work';
+export * from './keyset';

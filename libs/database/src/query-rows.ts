@@ -1,5 +1,6 @@
 import { Pool } from 'pg';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { Tx } from '@app/common';
 
 export type Row = Record<string, unknown>;
 
@@ -11,9 +12,10 @@ export type Row = Record<string, unknown>;
  * runner adds a pool checkout wrapper, logger calls and subscriber broadcasts that cost about
  * 5–10 % of such a request's CPU. Inside a transaction (an EntityManager with a query runner) and
  * in the embedded mode (PGlite, whose connection must be handed out one query runner at a time)
- * it goes through TypeORM. UPDATE/DELETE results are normalised to rows either way.
+ * it goes through TypeORM. `on` is a DataSource (no transaction) or a unit of work's Tx. UPDATE/DELETE results are normalised to rows either way.
  */
-export async function queryRows(db: DataSource | EntityManager, sql: string, params: unknown[]): Promise<Row[]> {
+export async function queryRows(on: DataSource | EntityManager | Tx, sql: string, params: unknown[]): Promise<Row[]> {
+  const db = on instanceof DataSource || on instanceof EntityManager ? on : on.manager;
   const ds = db instanceof DataSource ? db : db.queryRunner ? undefined : db.connection;
   const pool = ds ? (ds.driver as { master?: unknown }).master : undefined;
   if (pool instanceof Pool) return (await pool.query(sql, params)).rows as Row[];

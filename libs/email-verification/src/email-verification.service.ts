@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { UnitOfWork } from '@app/database';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { type ClientInfo, type DomainEvent, DomainEvents, padTo, ProblemException } from '@app/common';
+import { type ClientInfo, Clock, type DomainEvent, DomainEvents, padTo, ProblemException, type Tx } from '@app/common';
 import { Mailer } from '@app/email';
 import { mailName, OneTimeTokensRepository, User, UsersRepository } from '@app/users';
 
@@ -18,28 +17,29 @@ const RESEND_FLOOR_MS = 120;
 export class EmailVerificationService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectDataSource() private readonly ds: DataSource,
+    private readonly uow: UnitOfWork,
     private readonly users: UsersRepository,
     private readonly tokens: OneTimeTokensRepository,
     private readonly mailer: Mailer,
     private readonly events: DomainEvents,
+    private readonly clock: Clock,
   ) {}
 
   /** Inside the registration transaction: a new, unverified user gets the verification mail. */
   @OnEvent('user.registered', { async: false, promisify: true, suppressErrors: false })
   async onRegistered(event: DomainEvent): Promise<void> {
-    if (!event.manager || !event.targetUserId) return;
-    const user = await this.users.findById(event.targetUserId, event.manager);
+    if (!event.tx || !event.targetUserId) return;
+    const user = await this.users.findById(event.targetUserId, event.tx);
     if (!user || user.emailVerifiedAt) return;
-    await this.sendWithin(event.manager, user, { ip: event.ip ?? null, userAgent: event.userAgent ?? null });
+    await this.sendWithin(event.tx, user, { ip: event.ip ?? null, userAgent: event.userAgent ?? null });
   }
 
   async verify(token: string, client: ClientInfo): Promise<User> {
-    const userId = await this.ds.transaction(async (manager) => {
-      const id = await this.tokens.consume(manager, token, 'verify_email');
+    const userId = await this.uow.run(async (tx) => {
+      const id = await this.tokens.consume(tx, token, 'verify_email');
       if (!id) throw ProblemException.badRequest('invalid_token', 'The verification link is invalid, expired or already used');
-      await this.users.markEmailVerified(id, new Date(), manager);
-      await this.events.emit({ name: 'email.verified', outcome: 'success', actorId: id, targetUserId: id, ip: client.ip, userAgent: client.userAgent, manager });
+      await this.users.markEmailVerified(id, this.clock.now(), tx);
+      await this.events.emit({ name: 'email.verified', outcome: 'success', actorId: id, targetUserId: id, ip: client.ip, userAgent: client.userAgent, tx });
       return id;
     });
     return (await this.users.findById(userId))!;
@@ -61,16 +61,16 @@ export class EmailVerificationService {
     const started = performance.now();
     const user = await this.users.findByEmail(email);
     if (user && user.isActive && !user.emailVerifiedAt) {
-      await this.ds.transaction((manager) => this.sendWithin(manager, user, client));
+      await this.uow.run((tx) => this.sendWithin(tx, user, client));
     }
     await padTo(started, RESEND_FLOOR_MS);
   }
 
-  private async sendWithin(manager: EntityManager, user: User, client: ClientInfo): Promise<void> {
+  private async sendWithin(tx: Tx, user: User, client: ClientInfo): Promise<void> {
     const ttl = this.config.email.verificationTtl;
-    const token = await this.tokens.issue(manager, user.id, 'verify_email', ttl);
+    const token = await this.tokens.issue(tx, user.id, 'verify_email', ttl);
     const link = `${this.config.app.publicUrl}/api/v1/auth/verify-email?token=${encodeURIComponent(token)}`;
-    await this.mailer.queue(manager, user.email, { template: 'verify_email', vars: { link, name: mailName(user), hours: Math.round(ttl / 3600) } });
+    await this.mailer.queue(tx, user.email, { template: 'verify_email', vars: { link, name: mailName(user), hours: Math.round(ttl / 3600) } });
     await this.events.emit({
       name: 'email.verification_sent',
       outcome: 'success',
@@ -78,7 +78,7 @@ export class EmailVerificationService {
       targetUserId: user.id,
       ip: client.ip,
       userAgent: client.userAgent,
-      manager,
+      tx,
     });
   }
 }

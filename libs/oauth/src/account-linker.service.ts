@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { UnitOfWork } from '@app/database';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { type ClientInfo, Clock, DomainEvents, ProblemException, tryCanonicalEmail } from '@app/common';
 import { AccessStateService, SessionsService } from '@app/sessions';
@@ -22,7 +21,7 @@ import type { ProviderProfile } from './oauth-provider';
 export class AccountLinker {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectDataSource() private readonly ds: DataSource,
+    private readonly uow: UnitOfWork,
     private readonly users: UsersRepository,
     private readonly identities: OAuthIdentitiesRepository,
     private readonly events: DomainEvents,
@@ -73,7 +72,7 @@ export class AccountLinker {
     }
 
     if (this.config.auth.requireEmailVerification && !profile.emailVerified) throw new OAuthFlowError('email_not_verified');
-    return this.ds.transaction(async (manager) => {
+    return this.uow.run(async (tx) => {
       const user = await this.users.create(
         {
           email: profile.email!,
@@ -81,11 +80,11 @@ export class AccountLinker {
           name: profile.name,
           emailVerifiedAt: profile.emailVerified ? this.clock.now() : null,
         },
-        manager,
+        tx,
       );
-      await this.identities.insert({ userId: user.id, provider: profile.provider, providerUserId: profile.providerUserId, email: profile.email }, manager);
-      await this.events.emit({ ...this.audit('user.registered', user.id, null, client), metadata: { method: profile.provider }, manager });
-      await this.events.emit({ ...this.audit('oauth.linked', user.id, null, client), metadata: { provider: profile.provider, via: 'sign_up' }, manager });
+      await this.identities.insert({ userId: user.id, provider: profile.provider, providerUserId: profile.providerUserId, email: profile.email }, tx);
+      await this.events.emit({ ...this.audit('user.registered', user.id, null, client), metadata: { method: profile.provider }, tx });
+      await this.events.emit({ ...this.audit('oauth.linked', user.id, null, client), metadata: { provider: profile.provider, via: 'sign_up' }, tx });
       return user;
     });
   }
@@ -98,25 +97,24 @@ export class AccountLinker {
    */
   private async linkByEmail(existing: User, profile: ProviderProfile, hadOtherOfProvider: boolean, client: ClientInfo): Promise<User> {
     const actor = { actorId: existing.id, ...client };
-    const claimed = await this.ds.transaction(async (manager) => {
-      const unproven = await this.users.claimUnverified(existing.id, this.clock.now(), manager);
+    const claimed = await this.uow.run(async (tx) => {
+      const unproven = await this.users.claimUnverified(existing.id, this.clock.now(), tx);
       if (unproven) {
-        await this.events.emit({ ...this.audit('user.account_claimed', existing.id, null, client), metadata: { via: profile.provider }, manager });
+        await this.events.emit({ ...this.audit('user.account_claimed', existing.id, null, client), metadata: { via: profile.provider }, tx });
       } else if (hadOtherOfProvider) {
         // verified by someone else between our read and the claim: its identities stay
         throw new OAuthFlowError('provider_already_linked', existing.id);
       }
-      const revoked = unproven ? await this.sessions.revokeAllForUser(existing.id, 'unverified_account_claimed', actor, undefined, 'session.revoked', manager) : [];
-      await this.identities.insert({ userId: existing.id, provider: profile.provider, providerUserId: profile.providerUserId, email: profile.email }, manager);
+      if (unproven) await this.sessions.revokeAllForUser(existing.id, 'unverified_account_claimed', actor, { tx });
+      await this.identities.insert({ userId: existing.id, provider: profile.provider, providerUserId: profile.providerUserId, email: profile.email }, tx);
       await this.events.emit({
         ...this.audit('oauth.linked', existing.id, null, client),
         metadata: { provider: profile.provider, via: 'email_match', unproven_login_removed: unproven },
-        manager,
+        tx,
       });
-      return { unproven, revoked };
+      return unproven;
     });
-    if (!claimed.unproven) return existing;
-    await this.sessions.afterRevocation(claimed.revoked, existing.id, 'unverified_account_claimed', actor, 'session.revoked');
+    if (!claimed) return existing;
     return (await this.users.findById(existing.id)) ?? existing;
   }
 
@@ -136,9 +134,9 @@ export class AccountLinker {
     const current = await this.identities.findForUser(userId, profile.provider);
     if (current?.providerUserId === profile.providerUserId) return;
     if (current) throw new OAuthFlowError('provider_already_linked', userId);
-    await this.ds.transaction(async (manager) => {
-      await this.identities.insert({ userId, provider: profile.provider, providerUserId: profile.providerUserId, email: profile.email }, manager);
-      await this.events.emit({ ...this.audit('oauth.linked', userId, sessionId, client), metadata: { provider: profile.provider, via: 'link' }, manager });
+    await this.uow.run(async (tx) => {
+      await this.identities.insert({ userId, provider: profile.provider, providerUserId: profile.providerUserId, email: profile.email }, tx);
+      await this.events.emit({ ...this.audit('oauth.linked', userId, sessionId, client), metadata: { provider: profile.provider, via: 'link' }, tx });
     });
   }
 

@@ -18,8 +18,8 @@ export class ClaimedAccountListener {
 
   @OnEvent('user.account_claimed', { async: false, promisify: true, suppressErrors: false })
   async onClaimed(event: DomainEvent): Promise<void> {
-    if (!event.manager || !event.targetUserId) throw new Error('user.account_claimed must be emitted inside the claim transaction');
-    const removed = await this.identities.deleteAllForUser(event.targetUserId, event.manager);
+    if (!event.tx || !event.targetUserId) throw new Error('user.account_claimed must be emitted inside the claim transaction');
+    const removed = await this.identities.deleteAllForUser(event.targetUserId, event.tx);
     for (const provider of removed) {
       await this.events.emit({
         name: 'oauth.unlinked',
@@ -29,7 +29,7 @@ export class ClaimedAccountListener {
         ip: event.ip,
         userAgent: event.userAgent,
         metadata: { provider, reason: 'account_claimed' },
-        manager: event.manager,
+        tx: event.tx,
       });
     }
   }

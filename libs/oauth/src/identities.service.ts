@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { UnitOfWork } from '@app/database';
 import { type AuthContext, type ClientInfo, DomainEvents, ProblemException } from '@app/common';
 import { OAuthIdentitiesRepository } from './oauth-identities.repository';
 import { OAuthIdentity } from './oauth-identity.entity';
@@ -11,7 +10,7 @@ import { OAuthProviders } from './oauth-providers';
 @Injectable()
 export class IdentitiesService {
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
+    private readonly uow: UnitOfWork,
     private readonly identities: OAuthIdentitiesRepository,
     private readonly providers: OAuthProviders,
     private readonly events: DomainEvents,
@@ -29,15 +28,15 @@ export class IdentitiesService {
   async unlink(me: AuthContext, provider: string, client: ClientInfo): Promise<void> {
     if (!isOAuthProviderName(provider)) throw ProblemException.notFound('No such linked account');
     const ctx = { actorId: me.userId, targetUserId: me.userId, sessionId: me.sessionId, ip: client.ip, userAgent: client.userAgent };
-    const refused = await this.ds.transaction(async (manager) => {
-      const owner = await this.identities.lockOwner(me.userId, manager);
-      const linked = owner ? await this.identities.listForUser(me.userId, manager) : [];
+    const refused = await this.uow.run(async (tx) => {
+      const owner = await this.identities.lockOwner(me.userId, tx);
+      const linked = owner ? await this.identities.listForUser(me.userId, tx) : [];
       const target = linked.find((i) => i.provider === provider);
       if (!owner || !target) throw ProblemException.notFound('No such linked account');
       const others = linked.filter((i) => i !== target && this.providers.isEnabled(i.provider));
       if (!owner.hasPassword && others.length === 0) return true;
-      await this.identities.delete(target.id, manager);
-      await this.events.emit({ name: 'oauth.unlinked', outcome: 'success', ...ctx, metadata: { provider }, manager });
+      await this.identities.delete(target.id, tx);
+      await this.events.emit({ name: 'oauth.unlinked', outcome: 'success', ...ctx, metadata: { provider }, tx });
       return false;
     });
     if (refused) {

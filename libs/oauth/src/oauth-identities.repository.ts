@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, Repository } from 'typeorm';
-import { isUniqueViolation } from '@app/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { isUniqueViolation, type Tx } from '@app/common';
 import { queryRows } from '@app/database';
 import { OAuthIdentity } from './oauth-identity.entity';
 import type { OAuthProviderName } from './oauth-provider';
@@ -24,29 +24,32 @@ export interface NewIdentity {
 /** All SQL about linked provider accounts. The two unique constraints settle every race. */
 @Injectable()
 export class OAuthIdentitiesRepository {
-  constructor(@InjectRepository(OAuthIdentity) private readonly repo: Repository<OAuthIdentity>) {}
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
-  private r(manager?: EntityManager): Repository<OAuthIdentity> {
-    return manager ? manager.getRepository(OAuthIdentity) : this.repo;
+  async findByAccount(provider: OAuthProviderName, providerUserId: string): Promise<OAuthIdentity | null> {
+    const rows = await queryRows(this.ds, `SELECT ${COLUMNS} FROM oauth_identities WHERE provider = $1 AND provider_user_id = $2`, [provider, providerUserId]);
+    return rows.length ? identityFromRow(rows[0]) : null;
   }
 
-  findByAccount(provider: OAuthProviderName, providerUserId: string): Promise<OAuthIdentity | null> {
-    return this.repo.findOneBy({ provider, providerUserId });
+  async findForUser(userId: string, provider: OAuthProviderName): Promise<OAuthIdentity | null> {
+    const rows = await queryRows(this.ds, `SELECT ${COLUMNS} FROM oauth_identities WHERE user_id = $1 AND provider = $2`, [userId, provider]);
+    return rows.length ? identityFromRow(rows[0]) : null;
   }
 
-  findForUser(userId: string, provider: OAuthProviderName): Promise<OAuthIdentity | null> {
-    return this.repo.findOneBy({ userId, provider });
-  }
-
-  listForUser(userId: string, manager?: EntityManager): Promise<OAuthIdentity[]> {
-    return this.r(manager).find({ where: { userId }, order: { createdAt: 'DESC', id: 'DESC' } });
+  async listForUser(userId: string, tx?: Tx): Promise<OAuthIdentity[]> {
+    const rows = await queryRows(tx ?? this.ds, `SELECT ${COLUMNS} FROM oauth_identities WHERE user_id = $1 ORDER BY created_at DESC, id DESC`, [userId]);
+    return rows.map(identityFromRow);
   }
 
   /** Inserts a link; a unique violation (a concurrent link) is an IdentityConflictError, and aborts the transaction. */
-  async insert(data: NewIdentity, manager: EntityManager): Promise<OAuthIdentity> {
-    const repo = this.r(manager);
+  async insert(data: NewIdentity, tx: Tx): Promise<OAuthIdentity> {
     try {
-      return await repo.save(repo.create(data));
+      const rows = await queryRows(
+        tx,
+        `INSERT INTO oauth_identities (user_id, provider, provider_user_id, email) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
+        [data.userId, data.provider, data.providerUserId, data.email],
+      );
+      return identityFromRow(rows[0]);
     } catch (err) {
       if (isUniqueViolation(err)) throw new IdentityConflictError();
       throw err;
@@ -58,21 +61,31 @@ export class OAuthIdentitiesRepository {
    * are serialised (neither can remove the last sign-in method the other one counted on).
    * Null when the user does not exist.
    */
-  async lockOwner(userId: string, manager: EntityManager): Promise<{ hasPassword: boolean } | null> {
-    const rows: { has_password: boolean }[] = await manager.query(
-      `SELECT (password_hash IS NOT NULL) AS has_password FROM users WHERE id = $1 FOR UPDATE`,
-      [userId],
-    );
-    return rows.length ? { hasPassword: rows[0].has_password } : null;
+  async lockOwner(userId: string, tx: Tx): Promise<{ hasPassword: boolean } | null> {
+    const rows = await queryRows(tx, `SELECT (password_hash IS NOT NULL) AS has_password FROM users WHERE id = $1 FOR UPDATE`, [userId]);
+    return rows.length ? { hasPassword: rows[0].has_password === true } : null;
   }
 
-  async delete(id: string, manager: EntityManager): Promise<void> {
-    await this.r(manager).delete({ id });
+  async delete(id: string, tx: Tx): Promise<void> {
+    await queryRows(tx, `DELETE FROM oauth_identities WHERE id = $1`, [id]);
   }
 
   /** Removes every identity of a user; returns the providers that were linked. */
-  async deleteAllForUser(userId: string, manager: EntityManager): Promise<OAuthProviderName[]> {
-    const rows = await queryRows(manager, `DELETE FROM oauth_identities WHERE user_id = $1 RETURNING provider`, [userId]);
+  async deleteAllForUser(userId: string, tx: Tx): Promise<OAuthProviderName[]> {
+    const rows = await queryRows(tx, `DELETE FROM oauth_identities WHERE user_id = $1 RETURNING provider`, [userId]);
     return rows.map((r) => r.provider as OAuthProviderName);
   }
+}
+
+const COLUMNS = 'id, user_id, provider, provider_user_id, email, created_at';
+
+function identityFromRow(r: Record<string, unknown>): OAuthIdentity {
+  const i = new OAuthIdentity();
+  i.id = r.id as string;
+  i.userId = r.user_id as string;
+  i.provider = r.provider as OAuthProviderName;
+  i.providerUserId = r.provider_user_id as string;
+  i.email = (r.email as string | null) ?? null;
+  i.createdAt = new Date(r.created_at as string | Date);
+  return i;
 }

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '@app/auth';
 import { SessionsModule } from '@app/sessions';
 import { UsersModule } from '@app/users';
@@ -11,7 +10,6 @@ import { LinkTickets } from './flow/link-tickets';
 import { IdentitiesController } from './identities.controller';
 import { IdentitiesService } from './identities.service';
 import { OAuthIdentitiesRepository } from './oauth-identities.repository';
-import { OAuthIdentity } from './oauth-identity.entity';
 import { OAuthController } from './oauth.controller';
 import { OAuthProviders } from './oauth-providers';
 import { OAuthService } from './oauth.service';
@@ -22,7 +20,7 @@ import { OAuthService } from './oauth.service';
  * caller's linked identities. Sessions are started by AuthService, like a password sign-in.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([OAuthIdentity]), UsersModule, SessionsModule, AuthModule],
+  imports: [UsersModule, SessionsModule, AuthModule],
   controllers: [OAuthController, IdentitiesController],
   providers: [OAuthProviders, ExchangeCodes, LinkTickets, FlowCookie, OAuthIdentitiesRepository, AccountLinker, OAuthService, IdentitiesService, ClaimedAccountListener],
 })

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { UnitOfWork } from '@app/database';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { type ClientInfo, Clock, type DomainEvent, DomainEvents, padTo, ProblemException } from '@app/common';
 import { LockoutService, PasswordHasher, PasswordPolicy } from '@app/auth';
@@ -20,7 +19,7 @@ const REQUEST_FLOOR_MS = 150;
 export class PasswordResetService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectDataSource() private readonly ds: DataSource,
+    private readonly uow: UnitOfWork,
     private readonly users: UsersRepository,
     private readonly tokens: OneTimeTokensRepository,
     private readonly mailer: Mailer,
@@ -37,10 +36,10 @@ export class PasswordResetService {
     const user = await this.users.findByEmail(email);
     if (user && user.isActive) {
       const ttl = this.config.email.passwordResetTtl;
-      await this.ds.transaction(async (manager) => {
-        const token = await this.tokens.issue(manager, user.id, 'reset_password', ttl);
+      await this.uow.run(async (tx) => {
+        const token = await this.tokens.issue(tx, user.id, 'reset_password', ttl);
         const link = `${this.config.app.frontendUrl}/reset-password?token=${encodeURIComponent(token)}`;
-        await this.mailer.queue(manager, user.email, { template: 'reset_password', vars: { link, name: mailName(user), minutes: Math.round(ttl / 60) } });
+        await this.mailer.queue(tx, user.email, { template: 'reset_password', vars: { link, name: mailName(user), minutes: Math.round(ttl / 60) } });
         await this.events.emit({
           name: 'password.reset_requested',
           outcome: 'success',
@@ -48,7 +47,7 @@ export class PasswordResetService {
           targetUserId: user.id,
           ip: client.ip,
           userAgent: client.userAgent,
-          manager,
+          tx,
         });
       });
     }
@@ -68,11 +67,11 @@ export class PasswordResetService {
     await this.policy.assert(password, owner);
     const hash = await this.hasher.hash(password);
     const now = this.clock.now();
-    const outcome = await this.ds.transaction(async (manager) => {
-      const userId = await this.tokens.consume(manager, token, 'reset_password');
+    const outcome = await this.uow.run(async (tx) => {
+      const userId = await this.tokens.consume(tx, token, 'reset_password');
       if (!userId) throw ProblemException.badRequest('invalid_token', 'The reset link is invalid, expired or already used');
-      const claimed = await this.users.claimUnverified(userId, now, manager);
-      await this.users.setPassword(userId, hash, now, manager);
+      const claimed = await this.users.claimUnverified(userId, now, tx);
+      await this.users.setPassword(userId, hash, now, tx);
       const actor = { actorId: userId, ...client };
       if (claimed) {
         await this.events.emit({
@@ -83,10 +82,10 @@ export class PasswordResetService {
           ip: client.ip,
           userAgent: client.userAgent,
           metadata: { via: 'password_reset' },
-          manager,
+          tx,
         });
       }
-      const revoked = await this.sessions.revokeAllForUser(userId, 'password_reset', actor, undefined, 'session.revoked', manager);
+      const revoked = await this.sessions.revokeAllForUser(userId, 'password_reset', actor, { tx });
       await this.events.emit({
         name: 'password.reset_completed',
         outcome: 'success',
@@ -95,12 +94,11 @@ export class PasswordResetService {
         ip: client.ip,
         userAgent: client.userAgent,
         metadata: { revoked_sessions: revoked.length },
-        manager,
+        tx,
       });
-      return { userId, revoked, actor };
+      return userId;
     });
-    await this.sessions.afterRevocation(outcome.revoked, outcome.userId, 'password_reset', outcome.actor, 'session.revoked');
-    const user = await this.users.findById(outcome.userId);
+    const user = await this.users.findById(outcome);
     if (user) await this.lockout.clear(user.email);
   }
 
@@ -115,11 +113,11 @@ export class PasswordResetService {
   @OnEvent('password.changed', { async: false, promisify: true, suppressErrors: false })
   @OnEvent('password.reset_completed', { async: false, promisify: true, suppressErrors: false })
   async notify(event: DomainEvent): Promise<void> {
-    if (event.outcome !== 'success' || !event.manager || !event.targetUserId) return;
-    const user = await this.users.findById(event.targetUserId, event.manager);
+    if (event.outcome !== 'success' || !event.tx || !event.targetUserId) return;
+    const user = await this.users.findById(event.targetUserId, event.tx);
     if (!user) return;
     const when = `${this.clock.now().toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-    await this.mailer.queue(event.manager, user.email, {
+    await this.mailer.queue(event.tx, user.email, {
       template: 'password_changed',
       vars: { name: mailName(user), when, via: event.name === 'password.reset_completed' ? 'reset' : 'change' },
     });

@@ -1,5 +1,15 @@
 export type StoreMode = 'redis' | 'in-process';
 
+/** What one authenticated request learns in its single store call (`accessProbe`). */
+export interface AccessProbe {
+  /** requests counted in the caller's throttle window, this one included */
+  hits: number;
+  /** ms until that window ends */
+  windowMs: number;
+  session: string | null;
+  user: string | null;
+}
+
 export interface SetEntry {
   key: string;
   value: string;
@@ -25,6 +35,17 @@ export abstract class KeyValueStore {
   /** Several SETs in one round trip (pipeline). */
   abstract setMany(entries: SetEntry[]): Promise<void>;
   abstract del(keys: string[]): Promise<void>;
+  /**
+   * One round trip per authenticated request: counts the request in `throttleKey` (a fixed
+   * window of `windowMs`, started by the first hit) and reads `sessionKey` and `userKey`. The
+   * three keys share a hash tag, so on Redis Cluster they live in one slot.
+   */
+  abstract accessProbe(sessionKey: string, userKey: string, throttleKey: string, windowMs: number): Promise<AccessProbe>;
+  /**
+   * Compare-and-set on a version: writes `${version}|${payload}` unless the key holds a value of
+   * the same or a newer version. Resolves whether it was written.
+   */
+  abstract setIfNewer(key: string, version: number, payload: string, ttlMs: number): Promise<boolean>;
   /** GETDEL: read and remove atomically, for single-use values (OAuth state, exchange codes). */
   abstract take(key: string): Promise<string | null>;
 }

@@ -1,4 +1,4 @@
-import { KeyValueStore, SetEntry } from './key-value-store';
+import { AccessProbe, KeyValueStore, SetEntry } from './key-value-store';
 
 /** The in-process store of the embedded mode: one node, nothing survives a restart. */
 export class MemoryKeyValueStore extends KeyValueStore {
@@ -29,6 +29,25 @@ export class MemoryKeyValueStore extends KeyValueStore {
   async setUnless(key: string, value: string, ttlMs: number, unless: string): Promise<boolean> {
     if (this.read(key) === unless) return false;
     return this.set(key, value, ttlMs);
+  }
+  async accessProbe(sessionKey: string, userKey: string, throttleKey: string, windowMs: number): Promise<AccessProbe> {
+    const now = this.now();
+    const window = this.map.get(throttleKey);
+    let hits = 1;
+    let ends = now + windowMs;
+    if (window && window.expiresAt > now) {
+      hits = Number(window.value) + 1;
+      ends = window.expiresAt;
+    }
+    this.map.set(throttleKey, { value: String(hits), expiresAt: ends });
+    return { hits, windowMs: ends - now, session: this.read(sessionKey), user: this.read(userKey) };
+  }
+  async setIfNewer(key: string, version: number, payload: string, ttlMs: number): Promise<boolean> {
+    const current = this.read(key);
+    const bar = current === null ? -1 : current.indexOf('|');
+    const v = bar < 0 ? NaN : Number(current!.slice(0, bar));
+    if (Number.isFinite(v) && v >= version) return false;
+    return this.set(key, `${version}|${payload}`, ttlMs);
   }
   async setMany(entries: SetEntry[]): Promise<void> {
     for (const e of entries) await this.set(e.key, e.value, e.ttlMs);

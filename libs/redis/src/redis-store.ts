@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import Redis, { RedisOptions } from 'ioredis';
-import { KeyValueStore, SetEntry } from './key-value-store';
+import { AccessProbe, KeyValueStore, SetEntry } from './key-value-store';
 
 /**
  * Options that make Redis failures cheap: no offline queue (a command fails at once while the
@@ -24,6 +24,31 @@ const SET_UNLESS = `if redis.call('GET', KEYS[1]) == ARGV[3] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`;
 
+// versions are PostgreSQL bigints that stay far below 2^53: tonumber compares them exactly
+const SET_IF_NEWER = `local current = redis.call('GET', KEYS[1])
+if current then
+  local v = tonumber(string.match(current, '^(%d+)|'))
+  if v and v >= tonumber(ARGV[1]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2], 'PX', ARGV[3])
+return 1`;
+
+const ACCESS_PROBE = `local hits = redis.call('INCR', KEYS[3])
+local ttl
+if hits == 1 then
+  redis.call('PEXPIRE', KEYS[3], ARGV[1])
+  ttl = tonumber(ARGV[1])
+else
+  ttl = redis.call('PTTL', KEYS[3])
+  if ttl < 0 then redis.call('PEXPIRE', KEYS[3], ARGV[1]); ttl = tonumber(ARGV[1]) end
+end
+return {hits, ttl, redis.call('GET', KEYS[1]) or '', redis.call('GET', KEYS[2]) or ''}`;
+
+type ScriptedClient = Redis & {
+  identitySetIfNewer(key: string, version: string, payload: string, ttlMs: string): Promise<number>;
+  identityAccessProbe(s: string, u: string, t: string, windowMs: string): Promise<[number, number, string, string]>;
+};
+
 export class RedisKeyValueStore extends KeyValueStore {
   readonly mode = 'redis' as const;
   private readonly logger = new Logger('Redis');
@@ -31,6 +56,9 @@ export class RedisKeyValueStore extends KeyValueStore {
 
   constructor(readonly client: Redis) {
     super();
+    // EVALSHA with ioredis' own EVAL fallback (NOSCRIPT); keyPrefix applies to the keys
+    client.defineCommand('identitySetIfNewer', { numberOfKeys: 1, lua: SET_IF_NEWER });
+    client.defineCommand('identityAccessProbe', { numberOfKeys: 3, lua: ACCESS_PROBE });
     client.on('error', (err: Error) => {
       if (!this.down) this.logger.warn(`Redis unavailable: ${err.message}`);
       this.down = true;
@@ -64,6 +92,14 @@ export class RedisKeyValueStore extends KeyValueStore {
   }
   async setUnless(key: string, value: string, ttlMs: number, unless: string): Promise<boolean> {
     const written = await this.client.eval(SET_UNLESS, 1, key, value, String(Math.max(1, Math.ceil(ttlMs))), unless);
+    return written === 1;
+  }
+  async accessProbe(sessionKey: string, userKey: string, throttleKey: string, windowMs: number): Promise<AccessProbe> {
+    const [hits, ttl, session, user] = await (this.client as ScriptedClient).identityAccessProbe(sessionKey, userKey, throttleKey, String(Math.max(1, Math.ceil(windowMs))));
+    return { hits, windowMs: ttl, session: session === '' ? null : session, user: user === '' ? null : user };
+  }
+  async setIfNewer(key: string, version: number, payload: string, ttlMs: number): Promise<boolean> {
+    const written = await (this.client as ScriptedClient).identitySetIfNewer(key, String(version), payload, String(Math.max(1, Math.ceil(ttlMs))));
     return written === 1;
   }
   async setMany(entries: SetEntry[]): Promise<void> {

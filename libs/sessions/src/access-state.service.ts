@@ -1,38 +1,58 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { type Role } from '@app/common';
-import { KeyValueStore, SetEntry } from '@app/redis';
+import { OnEvent } from '@nestjs/event-emitter';
+import { ACCESS_USER_CHANGED, type Role, type Tx } from '@app/common';
+import { KeyValueStore, MemoryKeyValueStore } from '@app/redis';
+import { User, UserDto } from '@app/users';
 import { SessionsRepository } from './sessions.repository';
 
-export type AccessDecision = { ok: true; role: Role } | { ok: false; reason: 'revoked' | 'expired' | 'disabled' };
+export type AccessDecision =
+  | { ok: true; role: Role; profile: UserDto }
+  | { ok: false; reason: 'revoked' | 'expired' | 'disabled' }
+  | { ok: false; reason: 'throttled'; retryAfterS: number };
 
+/** A session's cache entry once revoked; never overwritten until it expires. */
 const REVOKED = 'r';
-const sessionKey = (sid: string) => `as:s:${sid}`;
-const userKey = (uid: string) => `as:u:${uid}`;
+/** Beats every real version: a deleted user's entry can never be refilled from an older read. */
+const DELETED_VERSION = Number.MAX_SAFE_INTEGER;
+
+// one hash tag per user: a request's session, user and throttle keys share a Redis Cluster slot
+const sessionKey = (uid: string, sid: string) => `as:{${uid}}:s:${sid}`;
+const userKey = (uid: string) => `as:{${uid}}:u`;
+const throttleKey = (uid: string) => `as:{${uid}}:t`;
 
 /**
- * The live state behind every access token, answered in one store round trip (MGET): is the
- * session live, is the user active, what is the user's role now?
+ * The live state behind every access token, and the signed-in user's profile, answered by one
+ * store call per request (`authorize`: the throttle counted, the session's and the user's
+ * entries read).
  *
- * The store holds a cache that PostgreSQL can always rebuild: a missing entry (first use, Redis
- * restarted empty) is read from PostgreSQL and written back with SET NX, so it can never
- * overwrite a revocation written meanwhile. Revocations and role/status changes are written
- * to PostgreSQL first, then overwrite the cache. When the store is unreachable the check asks
- * PostgreSQL (slower, never fails open); cache writes that failed are retried until they land,
- * and until then this node keeps asking PostgreSQL.
+ * The store holds a cache that PostgreSQL can always rebuild, and PostgreSQL is the truth:
+ * - a session entry is its expiry, or `r` once revoked (`r` is never overwritten);
+ * - a user entry is `version|active|role|profile`, written only by a compare-and-set on
+ *   `users.version` (bumped by a trigger on every update), so an older read of the user can never
+ *   replace a newer one, whatever order concurrent writers reach the store in;
+ * - a missing entry (first use, Redis restarted empty) is read from PostgreSQL and written back
+ *   under the same rules.
+ * Every change a token must honour is logged in `access_changes` by a trigger in the committing
+ * transaction: the node that committed pushes it at once (an after-commit effect), and
+ * `AccessChangesReplayer` on every node applies whatever is still logged shortly after, so a
+ * change survives Redis being unreachable at commit time and the committing node dying. When the
+ * store cannot be reached, or a push of this node failed and has not been replayed yet, the
+ * decision comes from PostgreSQL: slower, never fail-open.
  */
 @Injectable()
-export class AccessStateService implements OnModuleDestroy {
+export class AccessStateService {
   private readonly logger = new Logger(AccessStateService.name);
   private readonly ttlMs: number;
-  /** cache writes that have not reached the store yet, by key */
-  private readonly pending = new Map<string, SetEntry>();
-  private retryTimer?: NodeJS.Timeout;
+  /** counts throttle windows while the store is unreachable (limits then apply per node) */
+  private readonly fallbackCounter = new MemoryKeyValueStore();
+  /** set when a push of this node failed; cleared by the next complete replay */
+  private unsyncedSince = 0;
   /** set while the last store call failed: reported by health */
   degraded = false;
 
   constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly store: KeyValueStore,
     private readonly sessions: SessionsRepository,
   ) {
@@ -40,103 +60,148 @@ export class AccessStateService implements OnModuleDestroy {
     this.ttlMs = (config.auth.accessTtl + 60) * 1000;
   }
 
+  /**
+   * The request path: counts the request in the user's throttle window (THROTTLE_LIMIT per
+   * THROTTLE_TTL) and decides from the cached entries, falling back to PostgreSQL on a miss.
+   */
+  async authorize(sessionId: string, userId: string, now = Date.now()): Promise<AccessDecision> {
+    const { limit, ttlMs } = this.config.throttle;
+    const keys = [sessionKey(userId, sessionId), userKey(userId), throttleKey(userId)] as const;
+    let probe;
+    try {
+      probe = await this.store.accessProbe(keys[0], keys[1], keys[2], ttlMs);
+      this.degraded = false;
+    } catch {
+      this.degraded = true;
+      probe = await this.fallbackCounter.accessProbe('', '', keys[2], ttlMs);
+      probe.session = probe.user = null;
+    }
+    if (probe.hits > limit) return { ok: false, reason: 'throttled', retryAfterS: Math.max(1, Math.ceil(probe.windowMs / 1000)) };
+    if (!this.degraded && this.unsyncedSince === 0 && probe.session !== null && probe.user !== null) {
+      const decision = decide(probe.session, probe.user, now);
+      if (decision) return decision;
+    }
+    return this.fromDatabase(sessionId, userId, now, !this.degraded && this.unsyncedSince === 0);
+  }
+
+  /** The same decision without counting a request (checks made on behalf of another flow). */
   async check(sessionId: string, userId: string, now = Date.now()): Promise<AccessDecision> {
-    if (this.pending.size === 0) {
+    if (this.unsyncedSince === 0) {
       try {
-        const [s, u] = await this.store.mget([sessionKey(sessionId), userKey(userId)]);
-        this.degraded = false;
-        if (s !== null && u !== null) return decide(s, u, now);
+        const [s, u] = await this.store.mget([sessionKey(userId, sessionId), userKey(userId)]);
+        const decision = s !== null && u !== null ? decide(s, u, now) : null;
+        if (decision) return decision;
       } catch {
         this.degraded = true;
         return this.fromDatabase(sessionId, userId, now, false);
       }
     }
-    return this.fromDatabase(sessionId, userId, now, this.pending.size === 0);
+    return this.fromDatabase(sessionId, userId, now, this.unsyncedSince === 0);
   }
 
   /**
-   * After login/refresh: warm the cache so the next request needs no PostgreSQL. Best effort (a
-   * miss only costs one query); never overwrites a revocation, and the user entry only fills a
-   * gap, since a role change may have landed after our read.
+   * After a sign-in or refresh committed: warm the cache so the next request needs no
+   * PostgreSQL. Never overwrites a revocation; the user entry is versioned.
    */
-  async sessionLive(sessionId: string, expiresAt: Date, userId: string, role: Role): Promise<void> {
-    if (this.pending.size > 0) return;
+  async sessionLive(sessionId: string, expiresAt: Date, user: User): Promise<void> {
     await Promise.all([
-      this.store.setUnless(sessionKey(sessionId), String(expiresAt.getTime()), this.ttlMs, REVOKED),
-      this.store.set(userKey(userId), userValue(role, true), this.ttlMs, { nx: true }),
+      this.store.setUnless(sessionKey(user.id, sessionId), String(expiresAt.getTime()), this.ttlMs, REVOKED),
+      this.writeUser(user),
     ]).catch(() => (this.degraded = true));
   }
 
-  /** After PostgreSQL committed the revocation of these sessions. */
-  async sessionsRevoked(ids: string[]): Promise<void> {
-    await this.write(ids.map((id) => ({ key: sessionKey(id), value: REVOKED, ttlMs: this.ttlMs })));
+  /** After PostgreSQL committed the revocation of these sessions of `userId`. */
+  async sessionsRevoked(userId: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.push(() => this.markRevoked(ids.map((id) => ({ userId, sessionId: id }))));
   }
 
-  /** After PostgreSQL committed a role or status change. */
-  async userChanged(userId: string, role: Role, isActive: boolean): Promise<void> {
-    await this.write([{ key: userKey(userId), value: userValue(role, isActive), ttlMs: this.ttlMs }]);
+  /** After PostgreSQL committed a change of the user (role, status, password, email, profile): see AccessChangeNotifier. */
+  @OnEvent(ACCESS_USER_CHANGED, { async: false, promisify: true, suppressErrors: true })
+  async userChanged(userId: string): Promise<void> {
+    await this.push(() => this.refreshUsers([userId]));
   }
 
-  hasPendingWrites(): number {
-    return this.pending.size;
+  /** Applies logged changes (the replayer); rejects when the store cannot take them. */
+  async apply(revoked: { userId: string; sessionId: string }[], userIds: string[], tx: Tx): Promise<void> {
+    await Promise.all([this.markRevoked(revoked), this.refreshUsers(userIds, tx)]);
   }
 
-  onModuleDestroy(): void {
-    clearTimeout(this.retryTimer);
+  /** A push failed at this instant or before: until a replay started after it completes, ask PostgreSQL. */
+  get unsynced(): number {
+    return this.unsyncedSince;
+  }
+
+  /** Called by the replayer when a pass that started at `startedAt` applied everything logged. */
+  replayed(startedAt: number): void {
+    if (this.unsyncedSince !== 0 && this.unsyncedSince <= startedAt) {
+      this.logger.log('Access-state cache caught up with PostgreSQL');
+      this.unsyncedSince = 0;
+    }
+  }
+
+  private async push(write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (err) {
+      this.degraded = true;
+      if (this.unsyncedSince === 0) {
+        this.logger.warn(`Access-state cache write failed (${(err as Error).message}); PostgreSQL answers until the change log is replayed`);
+      }
+      this.unsyncedSince = Date.now();
+    }
+  }
+
+  private async markRevoked(revoked: { userId: string; sessionId: string }[]): Promise<void> {
+    if (revoked.length === 0) return;
+    await this.store.setMany(revoked.map((r) => ({ key: sessionKey(r.userId, r.sessionId), value: REVOKED, ttlMs: this.ttlMs })));
+  }
+
+  /** Re-reads the users from PostgreSQL and writes each entry by compare-and-set (deleted users: a tombstone). */
+  private async refreshUsers(userIds: string[], tx?: Tx): Promise<void> {
+    if (userIds.length === 0) return;
+    const users = await this.sessions.findUsers(userIds, tx);
+    const found = new Set(users.map((u) => u.id));
+    await Promise.all([
+      ...users.map((u) => this.writeUser(u)),
+      ...userIds.filter((id) => !found.has(id)).map((id) => this.store.setIfNewer(userKey(id), DELETED_VERSION, '0|user|null', this.ttlMs)),
+    ]);
+  }
+
+  private async writeUser(user: User): Promise<void> {
+    await this.store.setIfNewer(userKey(user.id), user.version, userPayload(user), this.ttlMs);
   }
 
   private async fromDatabase(sessionId: string, userId: string, now: number, populate: boolean): Promise<AccessDecision> {
     const state = await this.sessions.findOwnerState(sessionId, userId);
     if (!state) return { ok: false, reason: 'revoked' };
     const s = state.session.revokedAt ? REVOKED : String(state.session.expiresAt.getTime());
-    const u = userValue(state.userRole, state.userActive);
     if (populate) {
-      // NX: never overwrite a revocation or role change that landed after our read
+      // never overwrites a revocation or a newer user written after our read
       await Promise.all([
-        this.store.set(sessionKey(sessionId), s, this.ttlMs, { nx: true }),
-        this.store.set(userKey(userId), u, this.ttlMs, { nx: true }),
+        this.store.set(sessionKey(userId, sessionId), s, this.ttlMs, { nx: true }),
+        this.writeUser(state.user),
       ]).catch(() => (this.degraded = true));
     }
-    return decide(s, u, now);
-  }
-
-  private async write(entries: SetEntry[]): Promise<void> {
-    if (entries.length === 0) return;
-    for (const e of entries) this.pending.set(e.key, e);
-    await this.flush();
-  }
-
-  private async flush(): Promise<void> {
-    if (this.pending.size === 0) return;
-    const batch = [...this.pending.values()];
-    try {
-      await this.store.setMany(batch);
-      for (const e of batch) if (this.pending.get(e.key) === e) this.pending.delete(e.key);
-      this.degraded = false;
-    } catch (err) {
-      this.degraded = true;
-      if (!this.retryTimer) this.logger.warn(`Access-state cache write failed (${(err as Error).message}); retrying, PostgreSQL answers meanwhile`);
-      this.scheduleRetry();
-    }
-  }
-
-  private scheduleRetry(): void {
-    if (this.retryTimer) return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      void this.flush();
-    }, 500);
-    this.retryTimer.unref();
+    return decide(s, `${state.user.version}|${userPayload(state.user)}`, now) ?? { ok: false, reason: 'revoked' };
   }
 }
 
-function userValue(role: Role, active: boolean): string {
-  return `${active ? 1 : 0}:${role}`;
+function userPayload(user: User): string {
+  return `${user.isActive ? 1 : 0}|${user.role}|${JSON.stringify(UserDto.from(user))}`;
 }
 
-function decide(s: string, u: string, now: number): AccessDecision {
+/** null: the entry cannot be read (then PostgreSQL decides). */
+function decide(s: string, u: string, now: number): AccessDecision | null {
   if (s === REVOKED) return { ok: false, reason: 'revoked' };
   if (Number(s) <= now) return { ok: false, reason: 'expired' };
-  if (u[0] !== '1') return { ok: false, reason: 'disabled' };
-  return { ok: true, role: u.slice(2) as Role };
+  // version|active|role|profile
+  const a = u.indexOf('|');
+  const b = u.indexOf('|', a + 1);
+  const c = u.indexOf('|', b + 1);
+  if (a < 0 || b < 0 || c < 0) return null;
+  if (u[a + 1] !== '1') return { ok: false, reason: 'disabled' };
+  const profile = JSON.parse(u.slice(c + 1)) as UserDto | null;
+  if (!profile) return { ok: false, reason: 'disabled' };
+  return { ok: true, role: u.slice(b + 1, c) as Role, profile };
 }

@@ -4,3 +4,4 @@ export * from './access-state.service';
 export * from './session.entity';
 export * from './dto/session.dto';
 export type { SessionWithEmail } from './sessions.repository';
+export * from './access-changes.replayer';

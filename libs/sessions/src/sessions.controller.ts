@@ -32,6 +32,6 @@ export class SessionsController {
   @ApiOperation({ summary: 'Revoke all the caller\'s sessions except the current one' })
   @ApiNoContentResponse()
   async revokeOthers(@CurrentUser() me: AuthContext, @Client() client: ClientInfo): Promise<void> {
-    await this.sessions.revokeAllForUser(me.userId, 'user_revoked_others', { actorId: me.userId, sessionId: me.sessionId, ...client }, me.sessionId);
+    await this.sessions.revokeAllForUser(me.userId, 'user_revoked_others', { actorId: me.userId, sessionId: me.sessionId, ...client }, { exceptId: me.sessionId });
   }
 }

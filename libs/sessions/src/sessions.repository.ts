@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { queryRows } from '@app/database';
-import { type Cursor, type Role } from '@app/common';
+import { type Cursor, type Tx } from '@app/common';
 import { AuthMethod, Session } from './session.entity';
 import { User, userColumns, userFromRow } from '@app/users';
 
@@ -19,8 +19,7 @@ export interface NewSession {
 
 export interface SessionOwnerState {
   session: Session;
-  userActive: boolean;
-  userRole: Role;
+  user: User;
 }
 
 export type RotationOutcome =
@@ -39,8 +38,6 @@ export interface RotationInput {
   now: Date;
   graceMs: number;
   newExpiresAt: Date;
-  /** runs inside the transaction when reuse revokes the session (audit) */
-  onReuse: (manager: EntityManager, session: Session) => Promise<void>;
 }
 
 export interface SessionListFilter {
@@ -59,9 +56,13 @@ export type SessionWithEmail = Session & { userEmail: string };
 export class SessionsRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
-  /** The session and its first refresh token, in one statement, inside the caller's transaction (every login runs this). */
-  async create(manager: EntityManager, s: NewSession): Promise<Session> {
-    const rows: Record<string, unknown>[] = await manager.query(
+  /**
+   * The session and its first refresh token, in one statement, inside the caller's unit of work
+   * (every login runs this); also the user as the sign-in stamp left it.
+   */
+  async create(tx: Tx, s: NewSession): Promise<{ session: Session; user: User }> {
+    const rows = await queryRows(
+      tx,
       `WITH s AS (
          INSERT INTO sessions (user_id, auth_method, ip, user_agent, expires_at, last_used_at)
          VALUES ($1, $2, $3, $4, $5, now())
@@ -69,12 +70,12 @@ export class SessionsRepository {
        ), t AS (
          INSERT INTO refresh_tokens (session_id, token_hash, parent_id) SELECT id, $6, NULL FROM s
        ), u AS (
-         UPDATE users SET last_signin_at = $7, updated_at = now() WHERE id = $1
+         UPDATE users SET last_signin_at = $7, updated_at = now() WHERE id = $1 RETURNING ${userColumns('users', 'u_')}
        )
-       SELECT * FROM s`,
+       SELECT * FROM s, u`,
       [s.userId, s.authMethod, s.ip, s.userAgent, s.expiresAt, s.refreshTokenHash, s.signedInAt],
     );
-    return toSession(rows[0]);
+    return { session: toSession(rows[0]), user: userFromRow(rows[0], 'u_') };
   }
 
   /**
@@ -82,13 +83,10 @@ export class SessionsRepository {
    * family cannot fork it. The immediate parent of the current token, presented again within the
    * grace window, gets the same successor back; any other used token revokes the family.
    *
-   * The common case costs one statement (this is the hottest write path): see `rotateUnused`.
+   * The common case costs one statement (this is the hottest write path): `rotateUnused`.
    * Everything else (a token already used: grace or reuse; a session that ended; a disabled user)
-   * takes the serialised path below.
+   * takes `rotateLocked`, in a unit of work of the caller's (who records a reuse in it).
    */
-  async rotate(input: RotationInput): Promise<RotationOutcome> {
-    return (await this.rotateUnused(input)) ?? this.rotateSerialised(input);
-  }
 
   /**
    * One statement, one round trip: marks the presented token used only if it is still unused
@@ -100,7 +98,7 @@ export class SessionsRepository {
    * session and user come before any look at the token, so a token this statement marked used on
    * an ended session still answers "inactive", never "reused").
    */
-  private async rotateUnused(input: RotationInput): Promise<RotationOutcome | null> {
+  async rotateUnused(input: RotationInput): Promise<RotationOutcome | null> {
     const params = [input.presentedHash, input.now, input.graceMs > 0 ? input.successorSealed : null, input.successorHash, input.newExpiresAt];
     const rows = await queryRows(this.ds, ROTATE_UNUSED_SQL, params);
     if (rows.length === 0) return null;
@@ -114,11 +112,11 @@ export class SessionsRepository {
    * Every write to a session's tokens is either this (under the lock) or the compare-and-set of
    * `rotateUnused`, so "unused" cannot change between the read and the write.
    */
-  private rotateSerialised(input: RotationInput): Promise<RotationOutcome> {
-    return this.ds.transaction(async (m) => {
-      const rows = await m.query(LOCK_SESSION_BY_TOKEN_SQL, [input.presentedHash]);
+  async rotateLocked(input: RotationInput, tx: Tx): Promise<RotationOutcome> {
+    {
+      const rows = await queryRows(tx, LOCK_SESSION_BY_TOKEN_SQL, [input.presentedHash]);
       if (rows.length === 0) return { kind: 'unknown' } as const;
-      const tokenId: string = rows[0].token_id;
+      const tokenId = rows[0].token_id as string;
       const session = toSession(rows[0]);
       const user = userFromRow(rows[0], 'u_');
       if (session.revokedAt || session.expiresAt <= input.now) return { kind: 'inactive', session } as const;
@@ -126,7 +124,8 @@ export class SessionsRepository {
 
       // the main SELECT sees the state before this statement's own writes: used_at IS NULL there
       // means this call rotated the token
-      const [token] = await m.query(
+      const [token] = await queryRows(
+        tx,
         `WITH rotated AS (
            UPDATE refresh_tokens SET used_at = $2, successor_sealed = $3 WHERE id = $1 AND used_at IS NULL RETURNING id
          ), successor AS (
@@ -146,25 +145,24 @@ export class SessionsRepository {
         return { kind: 'rotated', session, user } as const;
       }
 
-      const usedAt = new Date(token.used_at);
+      const usedAt = new Date(token.used_at as string | Date);
       const withinGrace = input.now.getTime() - usedAt.getTime() < input.graceMs;
       if (withinGrace && token.successor_sealed && token.child_unused === true) {
         return { kind: 'grace', session, user, sealedSuccessor: token.successor_sealed as string } as const;
       }
 
-      await m.query(`UPDATE sessions SET revoked_at = $2, revoked_reason = 'refresh_token_reused' WHERE id = $1`, [session.id, input.now]);
+      await queryRows(tx, `UPDATE sessions SET revoked_at = $2, revoked_reason = 'refresh_token_reused' WHERE id = $1`, [session.id, input.now]);
       session.revokedAt = input.now;
       session.revokedReason = 'refresh_token_reused';
-      await input.onReuse(m, session);
       return { kind: 'reused', session } as const;
-    });
+    }
   }
 
   /** Revokes the listed sessions that are still live; returns the ids actually revoked. */
-  async revoke(ids: string[], reason: string, now: Date, manager?: EntityManager): Promise<string[]> {
+  async revoke(tx: Tx, ids: string[], reason: string, now: Date): Promise<string[]> {
     if (ids.length === 0) return [];
     const rows = await queryRows(
-      manager ?? this.ds,
+      tx,
       `UPDATE sessions SET revoked_at = $2, revoked_reason = $3 WHERE id = ANY($1::uuid[]) AND revoked_at IS NULL RETURNING id`,
       [ids, now, reason],
     );
@@ -172,9 +170,9 @@ export class SessionsRepository {
   }
 
   /** Revokes every live session of a user, except `exceptId`; returns the revoked ids. */
-  async revokeAllForUser(userId: string, reason: string, now: Date, exceptId?: string, manager?: EntityManager): Promise<string[]> {
+  async revokeAllForUser(tx: Tx, userId: string, reason: string, now: Date, exceptId?: string): Promise<string[]> {
     const rows = await queryRows(
-      manager ?? this.ds,
+      tx,
       `UPDATE sessions SET revoked_at = $2, revoked_reason = $3
         WHERE user_id = $1 AND revoked_at IS NULL AND ($4::uuid IS NULL OR id <> $4::uuid)
         RETURNING id`,
@@ -193,16 +191,23 @@ export class SessionsRepository {
     return this.ds.getRepository(Session).findOneBy({ id });
   }
 
-  /** Live state of a session and its user: the fallback of the access-token check. */
+  /** A session and its user: the access-state cache's source on a miss. */
   async findOwnerState(sessionId: string, userId: string): Promise<SessionOwnerState | null> {
-    const rows = await this.ds.query(
-      `SELECT ${sessionColumns('s')}, u.is_active AS user_active, u.role AS user_role
+    const rows = await queryRows(
+      this.ds,
+      `SELECT ${sessionColumns('s')}, ${userColumns('u', 'u_')}
          FROM sessions s JOIN users u ON u.id = s.user_id
         WHERE s.id = $1 AND s.user_id = $2`,
       [sessionId, userId],
     );
     if (rows.length === 0) return null;
-    return { session: toSession(rows[0]), userActive: rows[0].user_active, userRole: rows[0].user_role };
+    return { session: toSession(rows[0]), user: userFromRow(rows[0], 'u_') };
+  }
+
+  /** The users among `ids` that exist (the access-state cache's refresh). */
+  async findUsers(ids: string[], tx?: Tx): Promise<User[]> {
+    const rows = await queryRows(tx ?? this.ds, `SELECT ${userColumns('u')} FROM users u WHERE u.id = ANY($1::uuid[])`, [ids]);
+    return rows.map((r) => userFromRow(r));
   }
 
   /** Live sessions (not revoked, not expired): an index-only count over the live partial index. */

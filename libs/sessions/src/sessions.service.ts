@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { UnitOfWork } from '@app/database';
 import type { User } from '@app/users';
-import { Clock, type ClientInfo, decodeCursor, DomainEvents, generateToken, ProblemException, type Role, SecretBox, sha256 } from '@app/common';
+import { Clock, type ClientInfo, decodeCursor, DomainEvents, generateToken, ProblemException, SecretBox, sha256, type Tx } from '@app/common';
 import { AccessStateService } from './access-state.service';
 import { AuthMethod, Session } from './session.entity';
 import { SessionsRepository, SessionWithEmail } from './sessions.repository';
@@ -22,10 +22,16 @@ export interface Actor extends Partial<ClientInfo> {
   sessionId?: string;
 }
 
+type RevocationEvent = 'session.revoked' | 'auth.logout' | 'admin.session_revoked';
+
 /**
  * Owns sessions: a session is one refresh-token family. Starting one, rotating its refresh
  * token (with reuse detection and the concurrent-refresh grace window), revoking, listing.
- * Every revocation is committed to PostgreSQL first, then pushed to the access-state cache.
+ *
+ * Every method that changes a session takes an optional unit of work (`tx`): it joins it when
+ * given (its writes and audit records commit or roll back with the caller's change), opens its
+ * own otherwise, and registers its own after-commit effect (the access-state push). Nothing has
+ * to be remembered after a commit; the durable copy of each revocation is PostgreSQL's change log.
  */
 @Injectable()
 export class SessionsService {
@@ -37,17 +43,19 @@ export class SessionsService {
     private readonly accessState: AccessStateService,
     private readonly events: DomainEvents,
     private readonly clock: Clock,
+    private readonly uow: UnitOfWork,
   ) {
     this.sealer = new SecretBox(config.auth.jwtSecret, 'refresh-successor-v1');
   }
 
   /**
-   * A sign-in, inside the caller's transaction: creates the session and its first refresh token
-   * and stamps the user's last_signin_at `at`, in one statement.
+   * A sign-in, inside the caller's unit of work: creates the session and its first refresh token
+   * and stamps the user's last_signin_at `at`, in one statement; warms the access-state cache
+   * once it commits.
    */
-  async start(manager: EntityManager, userId: string, authMethod: AuthMethod, client: ClientInfo, at: Date): Promise<StartedSession> {
+  async start(tx: Tx, userId: string, authMethod: AuthMethod, client: ClientInfo, at: Date): Promise<StartedSession> {
     const refreshToken = generateToken();
-    const session = await this.repo.create(manager, {
+    const { session, user } = await this.repo.create(tx, {
       userId,
       authMethod,
       ip: client.ip,
@@ -56,38 +64,43 @@ export class SessionsService {
       refreshTokenHash: sha256(refreshToken),
       signedInAt: at,
     });
+    tx.afterCommit(() => this.accessState.sessionLive(session.id, session.expiresAt, user));
     return { session, refreshToken };
-  }
-
-  /** After the transaction that started a session committed. */
-  async announce(session: Session, role: Role): Promise<void> {
-    await this.accessState.sessionLive(session.id, session.expiresAt, session.userId, role);
   }
 
   async rotate(presented: string, client: ClientInfo): Promise<RotatedSession> {
     const presentedHash = sha256(presented);
     const successor = generateToken();
     const now = this.clock.now();
-    const outcome = await this.repo.rotate({
+    const input = {
       presentedHash,
       successorHash: sha256(successor),
       successorSealed: this.sealer.seal(successor, presentedHash),
       now,
       graceMs: this.config.auth.refreshGrace * 1000,
       newExpiresAt: new Date(now.getTime() + this.config.auth.refreshTtl * 1000),
-      onReuse: (manager, session) =>
-        this.events.emit({
-          name: 'auth.refresh_reused',
-          outcome: 'failure',
-          actorId: session.userId,
-          targetUserId: session.userId,
-          sessionId: session.id,
-          ip: client.ip,
-          userAgent: client.userAgent,
-          metadata: { action: 'session_revoked' },
-          manager,
-        }),
-    });
+    };
+    const outcome =
+      (await this.repo.rotateUnused(input)) ??
+      (await this.uow.run(async (tx) => {
+        const locked = await this.repo.rotateLocked(input, tx);
+        if (locked.kind === 'reused') {
+          const session = locked.session;
+          tx.afterCommit(() => this.accessState.sessionsRevoked(session.userId, [session.id]));
+          await this.events.emit({
+            name: 'auth.refresh_reused',
+            outcome: 'failure',
+            actorId: session.userId,
+            targetUserId: session.userId,
+            sessionId: session.id,
+            ip: client.ip,
+            userAgent: client.userAgent,
+            metadata: { action: 'session_revoked' },
+            tx,
+          });
+        }
+        return locked;
+      }));
 
     switch (outcome.kind) {
       case 'unknown':
@@ -96,7 +109,6 @@ export class SessionsService {
       case 'disabled':
         throw ProblemException.forbidden('account_disabled', 'This account is disabled');
       case 'reused':
-        await this.accessState.sessionsRevoked([outcome.session.id]);
         throw ProblemException.unauthorized(
           'refresh_token_reused',
           'This refresh token was already used; the session has been revoked. Sign in again.',
@@ -107,7 +119,7 @@ export class SessionsService {
         return { session: outcome.session, refreshToken: token, user: outcome.user };
       }
       case 'rotated':
-        await this.accessState.sessionLive(outcome.session.id, outcome.session.expiresAt, outcome.session.userId, outcome.user.role);
+        await this.accessState.sessionLive(outcome.session.id, outcome.session.expiresAt, outcome.user);
         return { session: outcome.session, refreshToken: successor, user: outcome.user };
     }
   }
@@ -116,52 +128,51 @@ export class SessionsService {
   async revokeOwn(userId: string, sessionId: string, reason: 'logout' | 'user_revoked', actor: Actor): Promise<void> {
     const session = await this.repo.findById(sessionId);
     if (!session || session.userId !== userId) throw ProblemException.notFound('Session not found');
-    await this.revokeAndRecord([session.id], userId, reason, actor, reason === 'logout' ? 'auth.logout' : 'session.revoked');
+    await this.revokeListed([session.id], userId, reason, actor, reason === 'logout' ? 'auth.logout' : 'session.revoked');
   }
 
   /** Logout with a refresh token instead of a bearer token (cookie mode). 401 when unknown. */
   async revokeByRefreshToken(refreshToken: string, client: ClientInfo): Promise<void> {
     const session = await this.repo.findByTokenHash(sha256(refreshToken));
     if (!session) throw ProblemException.unauthorized('invalid_refresh_token', 'The refresh token is invalid, expired or revoked');
-    await this.revokeAndRecord([session.id], session.userId, 'logout', { actorId: session.userId, sessionId: session.id, ...client }, 'auth.logout');
+    await this.revokeListed([session.id], session.userId, 'logout', { actorId: session.userId, sessionId: session.id, ...client }, 'auth.logout');
   }
 
   /** Revokes one session by id, whoever owns it (admin); 404 when unknown. Returns the owner. */
   async revokeAny(sessionId: string, actor: Actor): Promise<string> {
     const session = await this.repo.findById(sessionId);
     if (!session) throw ProblemException.notFound('Session not found');
-    await this.revokeAndRecord([session.id], session.userId, 'admin_revoked', actor, 'admin.session_revoked');
+    await this.revokeListed([session.id], session.userId, 'admin_revoked', actor, 'admin.session_revoked');
     return session.userId;
   }
 
-  /** Revokes every live session of a user except `exceptId`; returns how many. */
+  /**
+   * Revokes every live session of a user except `exceptId`, records it, and (after the commit)
+   * pushes it to the access-state cache; in `tx` when given. Returns the revoked ids.
+   */
   async revokeAllForUser(
     userId: string,
     reason: string,
     actor: Actor,
-    exceptId?: string,
-    event: 'session.revoked' | 'auth.logout' | 'admin.session_revoked' = 'session.revoked',
-    manager?: EntityManager,
+    opts: { exceptId?: string; event?: RevocationEvent; tx?: Tx } = {},
   ): Promise<string[]> {
-    const ids = await this.repo.revokeAllForUser(userId, reason, this.clock.now(), exceptId, manager);
-    if (!manager) await this.afterRevocation(ids, userId, reason, actor, event);
-    return ids;
-  }
-
-  /** For callers that revoked inside their own transaction: record and propagate after commit. */
-  async afterRevocation(ids: string[], userId: string, reason: string, actor: Actor, event: 'session.revoked' | 'auth.logout' | 'admin.session_revoked'): Promise<void> {
-    await this.accessState.sessionsRevoked(ids);
-    if (ids.length === 0) return;
-    await this.events.emit({
-      name: event,
-      outcome: 'success',
-      actorId: actor.actorId,
-      targetUserId: userId,
-      sessionId: actor.sessionId,
-      ip: actor.ip,
-      userAgent: actor.userAgent,
-      metadata: { reason, revoked_session_ids: ids.slice(0, 50), count: ids.length },
-    });
+    return this.uow.run(async (tx) => {
+      const ids = await this.repo.revokeAllForUser(tx, userId, reason, this.clock.now(), opts.exceptId);
+      if (ids.length === 0) return ids;
+      tx.afterCommit(() => this.accessState.sessionsRevoked(userId, ids));
+      await this.events.emit({
+        name: opts.event ?? 'session.revoked',
+        outcome: 'success',
+        actorId: actor.actorId,
+        targetUserId: userId,
+        sessionId: actor.sessionId,
+        ip: actor.ip,
+        userAgent: actor.userAgent,
+        metadata: { reason, revoked_session_ids: ids.slice(0, 50), count: ids.length },
+        tx,
+      });
+      return ids;
+    }, opts.tx);
   }
 
   listForUser(userId: string, limit: number, cursor?: string): Promise<SessionWithEmail[]> {
@@ -177,19 +188,23 @@ export class SessionsService {
     return this.repo.countActive(this.clock.now());
   }
 
-  private async revokeAndRecord(ids: string[], userId: string, reason: string, actor: Actor, event: 'session.revoked' | 'auth.logout' | 'admin.session_revoked') {
-    const revoked = await this.repo.revoke(ids, reason, this.clock.now());
-    await this.accessState.sessionsRevoked(ids);
-    if (revoked.length === 0 && event !== 'auth.logout') return;
-    await this.events.emit({
-      name: event,
-      outcome: 'success',
-      actorId: actor.actorId,
-      targetUserId: userId,
-      sessionId: actor.sessionId ?? ids[0],
-      ip: actor.ip,
-      userAgent: actor.userAgent,
-      metadata: { reason, revoked_session_ids: ids },
+  private revokeListed(ids: string[], userId: string, reason: string, actor: Actor, event: RevocationEvent): Promise<void> {
+    return this.uow.run(async (tx) => {
+      const revoked = await this.repo.revoke(tx, ids, reason, this.clock.now());
+      if (revoked.length) tx.afterCommit(() => this.accessState.sessionsRevoked(userId, revoked));
+      // a logout of an already-ended session is still the user's logout
+      if (revoked.length === 0 && event !== 'auth.logout') return;
+      await this.events.emit({
+        name: event,
+        outcome: 'success',
+        actorId: actor.actorId,
+        targetUserId: userId,
+        sessionId: actor.sessionId ?? ids[0],
+        ip: actor.ip,
+        userAgent: actor.userAgent,
+        metadata: { reason, revoked_session_ids: ids },
+        tx,
+      });
     });
   }
 }

@@ -1,6 +1,7 @@
 export * from './users.module';
 export * from './user.entity';
 export * from './users.repository';
+export * from './user.rows';
 export * from './users.service';
 export * from './dto/user.dto';
 export * from './one-time-token.entity';

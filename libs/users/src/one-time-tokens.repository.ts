@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { queryRows } from '@app/database';
-import { generateToken, sha256 } from '@app/common';
+import { generateToken, sha256, type Tx } from '@app/common';
 import { OneTimeTokenPurpose } from './one-time-token.entity';
 
 /** Email-verification and password-reset tokens: 32 random bytes out, SHA-256 in. */
@@ -14,10 +14,11 @@ export class OneTimeTokensRepository {
    * Issues a token inside the caller's transaction. Older unused tokens of the same purpose are
    * invalidated first, so only the newest mail works.
    */
-  async issue(manager: EntityManager, userId: string, purpose: OneTimeTokenPurpose, ttlSeconds: number): Promise<string> {
-    await manager.query(`UPDATE one_time_tokens SET used_at = now() WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL`, [userId, purpose]);
+  async issue(tx: Tx, userId: string, purpose: OneTimeTokenPurpose, ttlSeconds: number): Promise<string> {
+    await queryRows(tx, `UPDATE one_time_tokens SET used_at = now() WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL`, [userId, purpose]);
     const token = generateToken();
-    await manager.query(
+    await queryRows(
+      tx,
       `INSERT INTO one_time_tokens (user_id, purpose, token_hash, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
       [userId, purpose, sha256(token), ttlSeconds],
     );
@@ -35,9 +36,9 @@ export class OneTimeTokensRepository {
   }
 
   /** Marks the token used if it is valid (right purpose, unused, unexpired); returns its user. Atomic: one winner. */
-  async consume(manager: EntityManager, token: string, purpose: OneTimeTokenPurpose): Promise<string | null> {
+  async consume(tx: Tx, token: string, purpose: OneTimeTokenPurpose): Promise<string | null> {
     const rows = await queryRows(
-      manager,
+      tx,
       `UPDATE one_time_tokens SET used_at = now()
         WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > now()
         RETURNING user_id`,

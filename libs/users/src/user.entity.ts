@@ -14,4 +14,6 @@ export class User {
   @Column({ name: 'last_signin_at', type: 'timestamptz', precision: 3, nullable: true }) lastSigninAt: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz', precision: 3 }) updatedAt: Date;
+  /** bumped by a trigger on every update: orders the cached copies of this row (access state, profile) */
+  @Column({ type: 'bigint', default: 1 }) version: number;
 }

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, Repository } from 'typeorm';
-import { queryRows } from '@app/database';
-import { canonicalEmail, type Cursor, isUniqueViolation, ProblemException, type Role, tryCanonicalEmail } from '@app/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Conditions, keysetPage, queryRows } from '@app/database';
+import { AccessChangeNotifier, canonicalEmail, type Cursor, isUniqueViolation, ProblemException, type Role, tryCanonicalEmail, type Tx } from '@app/common';
 import { User } from './user.entity';
+import { userColumns, userFromRow } from './user.rows';
 
 export interface NewUser {
   email: string;
@@ -11,46 +12,6 @@ export interface NewUser {
   name?: string | null;
   role?: Role;
   emailVerifiedAt?: Date | null;
-}
-
-const USER_FIELDS = [
-  'id',
-  'email',
-  'password_hash',
-  'name',
-  'role',
-  'email_verified_at',
-  'is_active',
-  'password_changed_at',
-  'last_signin_at',
-  'created_at',
-  'updated_at',
-] as const;
-
-/**
- * Every column of `users` for raw SQL on hot paths (TypeORM's query builder costs more CPU than
- * the query itself there): `userColumns('u', 'u_')` → `u.id AS u_id, u.email AS u_email, ...`.
- */
-export function userColumns(alias: string, prefix = ''): string {
-  return USER_FIELDS.map((c) => `${alias}.${c} AS ${prefix}${c}`).join(', ');
-}
-
-/** The User of a raw row selected with `userColumns(alias, prefix)`. */
-export function userFromRow(r: Record<string, unknown>, prefix = ''): User {
-  const at = (c: string) => (r[prefix + c] == null ? null : new Date(r[prefix + c] as string | Date));
-  const u = new User();
-  u.id = r[`${prefix}id`] as string;
-  u.email = r[`${prefix}email`] as string;
-  u.passwordHash = (r[`${prefix}password_hash`] as string | null) ?? null;
-  u.name = (r[`${prefix}name`] as string | null) ?? null;
-  u.role = r[`${prefix}role`] as Role;
-  u.emailVerifiedAt = at('email_verified_at');
-  u.isActive = r[`${prefix}is_active`] === true;
-  u.passwordChangedAt = at('password_changed_at');
-  u.lastSigninAt = at('last_signin_at');
-  u.createdAt = at('created_at')!;
-  u.updatedAt = at('updated_at')!;
-  return u;
 }
 
 /**
@@ -72,27 +33,28 @@ const KILL_RESET_LINKS_SQL = `UPDATE one_time_tokens SET used_at = now() WHERE u
 
 /**
  * All SQL about users. An address is unique by its canonical form (`email_canonical`, see
- * `canonicalEmail`); `email` keeps the address as it was typed.
+ * `canonicalEmail`); `email` keeps the address as it was typed. Every write bumps `version`
+ * (a trigger), and the writes that change what an access token may do are recorded in
+ * `access_changes` (triggers too), whoever makes them.
  */
 @Injectable()
 export class UsersRepository {
-  constructor(@InjectRepository(User) private readonly repo: Repository<User>) {}
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly notifier: AccessChangeNotifier,
+  ) {}
 
-  private r(manager?: EntityManager): Repository<User> {
-    return manager ? manager.getRepository(User) : this.repo;
-  }
-
-  /** By primary key, in raw SQL: this runs on every `/auth/me` and refresh. */
-  async findById(id: string, manager?: EntityManager): Promise<User | null> {
-    const rows = await queryRows(manager ?? this.repo.manager, USER_BY_ID_SQL, [id]);
+  /** By primary key: this runs on every cache miss of the access-token path and every refresh. */
+  async findById(id: string, tx?: Tx): Promise<User | null> {
+    const rows = await queryRows(tx ?? this.ds, USER_BY_ID_SQL, [id]);
     return rows.length ? userFromRow(rows[0]) : null;
   }
 
   /** By canonical address (null for an address that has none). (Login reads the account with its lockout reservation.) */
-  async findByEmail(email: string, manager?: EntityManager): Promise<User | null> {
+  async findByEmail(email: string, tx?: Tx): Promise<User | null> {
     const canonical = tryCanonicalEmail(email);
     if (canonical === null) return null;
-    const rows = await queryRows(manager ?? this.repo.manager, USER_BY_EMAIL_SQL, [canonical]);
+    const rows = await queryRows(tx ?? this.ds, USER_BY_EMAIL_SQL, [canonical]);
     return rows.length ? userFromRow(rows[0]) : null;
   }
 
@@ -100,10 +62,10 @@ export class UsersRepository {
    * Inserts a user; an existing or concurrent account with the same canonical address is 409
    * email_taken. The address must have a canonical form (validated at the edge).
    */
-  async create(data: NewUser, manager?: EntityManager): Promise<User> {
+  async create(data: NewUser, tx?: Tx): Promise<User> {
     const email = data.email.trim();
     try {
-      const rows = await queryRows(manager ?? this.repo.manager, INSERT_USER_SQL, [
+      const rows = await queryRows(tx ?? this.ds, INSERT_USER_SQL, [
         email,
         canonicalEmail(email),
         data.passwordHash,
@@ -118,19 +80,21 @@ export class UsersRepository {
     }
   }
 
-  async updateName(id: string, name: string | null): Promise<void> {
-    await this.repo.update({ id }, { name });
+  async updateName(id: string, name: string | null, tx?: Tx): Promise<void> {
+    await queryRows(tx ?? this.ds, `UPDATE users SET name = $2, updated_at = now() WHERE id = $1`, [id, name]);
+    await this.notifier.userChanged(id, tx);
   }
 
   /** A new password (change, reset, admin): pending reset links die with the old one. */
-  async setPassword(id: string, hash: string, changedAt: Date, manager: EntityManager): Promise<void> {
-    await queryRows(manager, `UPDATE users SET password_hash = $2, password_changed_at = $3, updated_at = $3 WHERE id = $1`, [id, hash, changedAt]);
-    await queryRows(manager, KILL_RESET_LINKS_SQL, [id]);
+  async setPassword(id: string, hash: string, changedAt: Date, tx: Tx): Promise<void> {
+    await queryRows(tx, `UPDATE users SET password_hash = $2, password_changed_at = $3, updated_at = $3 WHERE id = $1`, [id, hash, changedAt]);
+    await queryRows(tx, KILL_RESET_LINKS_SQL, [id]);
+    await this.notifier.userChanged(id, tx);
   }
 
   /** The same password under new hashing parameters (login after ARGON2_* changed): not a change. */
   async rehash(id: string, hash: string): Promise<void> {
-    await queryRows(this.repo.manager, `UPDATE users SET password_hash = $2 WHERE id = $1`, [id, hash]);
+    await queryRows(this.ds, `UPDATE users SET password_hash = $2 WHERE id = $1`, [id, hash]);
   }
 
   /**
@@ -138,55 +102,70 @@ export class UsersRepository {
    * link): what whoever registered the address chose without proving it — the password and the
    * name — is dropped, and the email is marked verified. False when it was verified already.
    */
-  async claimUnverified(id: string, at: Date, manager: EntityManager): Promise<boolean> {
+  async claimUnverified(id: string, at: Date, tx: Tx): Promise<boolean> {
     const rows = await queryRows(
-      manager,
+      tx,
       `UPDATE users SET email_verified_at = $2, password_hash = NULL, password_changed_at = $2, name = NULL, updated_at = $2
         WHERE id = $1 AND email_verified_at IS NULL RETURNING id`,
       [id, at],
     );
-    if (rows.length > 0) await queryRows(manager, KILL_RESET_LINKS_SQL, [id]);
-    return rows.length > 0;
+    if (rows.length === 0) return false;
+    await queryRows(tx, KILL_RESET_LINKS_SQL, [id]);
+    await this.notifier.userChanged(id, tx);
+    return true;
   }
 
   /** Marks the address verified; true when it was not verified before (the mailbox was just proven for the first time). */
-  async markEmailVerified(id: string, at: Date, manager: EntityManager): Promise<boolean> {
-    const rows = await queryRows(manager, `UPDATE users SET email_verified_at = $2, updated_at = $2 WHERE id = $1 AND email_verified_at IS NULL RETURNING id`, [id, at]);
+  async markEmailVerified(id: string, at: Date, tx: Tx): Promise<boolean> {
+    const rows = await queryRows(tx, `UPDATE users SET email_verified_at = $2, updated_at = $2 WHERE id = $1 AND email_verified_at IS NULL RETURNING id`, [id, at]);
+    if (rows.length > 0) await this.notifier.userChanged(id, tx);
     return rows.length > 0;
   }
 
-  /** Newest first; `q` matches email or name case-insensitively. Returns `limit + 1` rows. */
+  /**
+   * Newest first; `q` matches email or name case-insensitively (% and _ literal; trigram indexes).
+   * Returns `limit + 1` rows.
+   */
   async list(f: { q?: string; role?: Role; isActive?: boolean; limit: number; cursor?: Cursor }): Promise<User[]> {
-    const qb = this.repo.createQueryBuilder('u');
+    const c = new Conditions();
     if (f.q) {
-      const pattern = `%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      qb.andWhere('(u.email ILIKE :pattern OR u.name ILIKE :pattern)', { pattern });
+      const pattern = c.param(`%${f.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`);
+      c.add(`(u.email ILIKE ${pattern} OR u.name ILIKE ${pattern})`);
     }
-    if (f.role) qb.andWhere('u.role = :role', { role: f.role });
-    if (f.isActive !== undefined) qb.andWhere('u.is_active = :active', { active: f.isActive });
-    if (f.cursor) qb.andWhere('(u.created_at, u.id) < (:cAt, :cId)', { cAt: f.cursor.createdAt, cId: f.cursor.id });
-    return qb.orderBy('u.created_at', 'DESC').addOrderBy('u.id', 'DESC').limit(f.limit + 1).getMany();
+    if (f.role) c.add(`u.role = ${c.param(f.role)}`);
+    if (f.isActive !== undefined) c.add(`u.is_active = ${c.param(f.isActive)}`);
+    const tail = keysetPage(c, 'u', f);
+    const rows = await queryRows(this.ds, `SELECT ${userColumns('u')} FROM users u ${tail}`, c.params);
+    return rows.map((r) => userFromRow(r));
   }
 
-  /** Locks the user row and every active admin row (so two admins cannot remove the last admin together). */
-  async lockForAdminChange(id: string, manager: EntityManager): Promise<{ user: User | null; activeAdminIds: string[] }> {
-    const admins: { id: string }[] = await manager.query(
-      `SELECT id FROM users WHERE (role = 'admin' AND is_active) OR id = $1 ORDER BY id FOR UPDATE`,
+  /**
+   * Locks the user row and every active admin row, in id order (so two admins cannot remove the
+   * last admin together, and two admin changes never deadlock). Returns the user and the ids of
+   * the active admins, both as the locks found them.
+   */
+  async lockForAdminChange(id: string, tx: Tx): Promise<{ user: User | null; activeAdminIds: string[] }> {
+    const rows = await queryRows(
+      tx,
+      `SELECT ${userColumns('u')} FROM users u WHERE (u.role = 'admin' AND u.is_active) OR u.id = $1 ORDER BY u.id FOR UPDATE`,
       [id],
     );
-    const user = await manager.getRepository(User).findOneBy({ id });
-    const activeAdminIds = (
-      await manager.query(`SELECT id FROM users WHERE role = 'admin' AND is_active AND id = ANY($1::uuid[])`, [admins.map((a) => a.id)])
-    ).map((r: { id: string }) => r.id);
-    return { user, activeAdminIds };
+    const locked = rows.map((r) => userFromRow(r));
+    return { user: locked.find((u) => u.id === id) ?? null, activeAdminIds: locked.filter((u) => u.role === 'admin' && u.isActive).map((u) => u.id) };
   }
 
-  async updateRoleAndStatus(id: string, changes: { role?: Role; isActive?: boolean }, manager: EntityManager): Promise<void> {
+  async updateRoleAndStatus(id: string, changes: { role?: Role; isActive?: boolean }, tx: Tx): Promise<void> {
     if (changes.role === undefined && changes.isActive === undefined) return;
-    await manager.getRepository(User).update({ id }, changes);
+    await queryRows(
+      tx,
+      `UPDATE users SET role = COALESCE($2, role), is_active = COALESCE($3, is_active), updated_at = now() WHERE id = $1`,
+      [id, changes.role ?? null, changes.isActive ?? null],
+    );
+    await this.notifier.userChanged(id, tx);
   }
 
   async adminExists(): Promise<boolean> {
-    return this.repo.exists({ where: { role: 'admin', isActive: true } });
+    const rows = await queryRows(this.ds, `SELECT 1 FROM users WHERE role = 'admin' AND is_active LIMIT 1`, []);
+    return rows.length > 0;
   }
 }

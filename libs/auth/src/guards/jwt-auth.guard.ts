@@ -1,14 +1,24 @@
-import { ExecutionContext, Injectable } from '@nestjs/common';
+import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
+import { getStorageToken, type ThrottlerStorage } from '@nestjs/throttler';
 import { TokenExpiredError } from 'jsonwebtoken';
 import type { Request } from 'express';
-import { IS_PUBLIC_KEY, OPTIONAL_AUTH_KEY, ProblemException } from '@app/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { clientBucket, IS_PUBLIC_KEY, OPTIONAL_AUTH_KEY, ProblemException } from '@app/common';
 
-/** Global: every route needs a valid access token unless marked @Public(). */
+/**
+ * Global: every route needs a valid access token unless marked @Public(). A request whose token
+ * fails verification is counted against its client IP (the default limit): valid tokens are
+ * counted per user by the access-state check, so guessing tokens stays rate limited.
+ */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(getStorageToken()) private readonly throttle: ThrottlerStorage,
+  ) {
     super();
   }
 
@@ -16,8 +26,26 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()]);
     if (isPublic) return true;
     const optional = this.reflector.getAllAndOverride<boolean>(OPTIONAL_AUTH_KEY, [context.getHandler(), context.getClass()]);
-    if (optional && !context.switchToHttp().getRequest<Request>().headers.authorization) return true;
-    return super.canActivate(context);
+    const req = context.switchToHttp().getRequest<Request>();
+    if (optional && !req.headers.authorization) return true;
+    return this.authenticate(context, req);
+  }
+
+  private async authenticate(context: ExecutionContext, req: Request): Promise<boolean> {
+    try {
+      return (await super.canActivate(context)) as boolean;
+    } catch (err) {
+      if (err instanceof ProblemException && err.status === 401) {
+        const { limit, ttlMs } = this.config.throttle;
+        const tracker = clientBucket(req.ip ?? req.socket?.remoteAddress ?? 'unknown');
+        const record = await this.throttle.increment(`unauthenticated:${tracker}`, ttlMs, limit, 0, 'default');
+        if (record.totalHits > limit) {
+          const retryAfter = String(Math.max(1, record.timeToExpire));
+          throw new ProblemException(429, 'rate_limited', 'Too many requests; retry later', { headers: { 'Retry-After': retryAfter } });
+        }
+      }
+      throw err;
+    }
   }
 
   override handleRequest<T>(err: unknown, user: T, info: unknown): T {

@@ -9,7 +9,9 @@ import { ACCESS_TOKEN_ALGORITHM, AccessTokenClaims, AccessTokenService } from '.
 /**
  * passport-jwt verifies signature (algorithm pinned: `none` and others refused), exp, iss and
  * aud; then `validate` checks typ and asks the access-state store, in one round trip, whether the
- * session is live and what the user's current role is.
+ * session is live and what the user's current role and profile are — and counts the request
+ * against the user's rate limit (authenticated requests are throttled per user, not per IP: see
+ * AppThrottlerGuard).
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
@@ -35,11 +37,14 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       throw ProblemException.unauthorized('token_invalid', 'The access token is not valid');
     }
     if (!hasSaneTimes(claims, Date.now() / 1000)) throw ProblemException.unauthorized('token_invalid', 'The access token is not valid');
-    const decision = await this.accessState.check(claims.sid, claims.sub);
+    const decision = await this.accessState.authorize(claims.sid, claims.sub);
     if (!decision.ok) {
+      if (decision.reason === 'throttled') {
+        throw new ProblemException(429, 'rate_limited', 'Too many requests; retry later', { headers: { 'Retry-After': String(decision.retryAfterS) } });
+      }
       throw ProblemException.unauthorized('token_revoked', 'The session of this access token has ended');
     }
-    return { userId: claims.sub, sessionId: claims.sid, role: decision.role, jti: String(claims.jti ?? '') };
+    return { userId: claims.sub, sessionId: claims.sid, role: decision.role, jti: String(claims.jti ?? ''), profile: decision.profile };
   }
 }
 

@@ -10,6 +10,8 @@ export interface AuthContext {
   /** the user's live role (not the token's claim) */
   role: Role;
   jti: string;
+  /** the user's public profile (UserDto) from the access-state cache, when the check read it */
+  profile?: object;
 }
 
 export const IS_PUBLIC_KEY = 'auth:public';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import type { EntityManager } from 'typeorm';
+import type { Tx } from '../util/tx';
 
 /** The audit event names of API.md (the minimum set) plus the failures worth keeping. */
 export const AUDIT_EVENTS = [
@@ -37,10 +37,11 @@ export interface DomainEvent {
   /** never passwords or tokens */
   metadata?: Record<string, unknown>;
   /**
-   * Set when the event is emitted inside the transaction of the change it describes: listeners
-   * that persist write through it, so the event commits (or rolls back) with the change.
+   * Set when the event is emitted inside the unit of work of the change it describes: listeners
+   * that persist write through it, so the event commits (or rolls back) with the change, and
+   * may register effects of their own for after the commit.
    */
-  manager?: EntityManager;
+  tx?: Tx;
 }
 
 /**

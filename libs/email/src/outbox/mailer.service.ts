@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { SecretBox } from '@app/common';
+import { SecretBox, type Tx } from '@app/common';
 import { MailTemplate, render } from '../templates/templates';
 import { OutboxRepository } from './outbox.repository';
 
@@ -23,9 +22,10 @@ export class Mailer {
     this.box = new SecretBox(config.auth.jwtSecret, OUTBOX_SEAL_PURPOSE);
   }
 
-  async queue(manager: EntityManager, to: string, mail: MailTemplate): Promise<string> {
+  /** Queues a mail in the outbox inside the caller's unit of work: it is sent only if that commits. */
+  async queue(tx: Tx, to: string, mail: MailTemplate): Promise<string> {
     const rendered = render(mail);
     const message = JSON.stringify({ ...rendered, from: this.config.email.from });
-    return this.outbox.enqueue(manager, to, mail.template, (id) => this.box.seal(message, id));
+    return this.outbox.enqueue(tx, to, mail.template, (id) => this.box.seal(message, id));
   }
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
+import type { Tx } from '@app/common';
 import { queryRows } from '@app/database';
 
 export interface ClaimedMail {
@@ -25,9 +26,10 @@ export class OutboxRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
   /** Inserts a mail inside the caller's transaction; the id is chosen first so the payload can be bound to it. */
-  async enqueue(manager: EntityManager, recipient: string, template: string, seal: (id: string) => string): Promise<string> {
+  async enqueue(tx: Tx, recipient: string, template: string, seal: (id: string) => string): Promise<string> {
     const id = randomUUID();
-    await manager.query(
+    await queryRows(
+      tx,
       `INSERT INTO email_outbox (id, recipient, template, payload, status, next_attempt_at) VALUES ($1, $2, $3, $4, 'pending', now())`,
       [id, recipient, template, JSON.stringify({ sealed: seal(id) })],
     );

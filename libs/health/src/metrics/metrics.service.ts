@@ -120,7 +120,7 @@ export class MetricsService {
       collect() {
         const redis = self.store.mode === 'redis';
         this.set({ component: 'store' }, redis && !self.store.isReady() ? 1 : 0);
-        this.set({ component: 'access_state' }, self.accessState.degraded || self.accessState.hasPendingWrites() > 0 ? 1 : 0);
+        this.set({ component: 'access_state' }, self.accessState.degraded || self.accessState.unsynced > 0 ? 1 : 0);
         this.set({ component: 'throttler' }, redis && self.throttler()?.usingFallback ? 1 : 0);
       },
     });

@@ -314,6 +314,15 @@ export class RedisServer {
     }
   }
 
+  /** Freezes the server (SIGSTOP): connections stay open, nothing answers, the data is kept. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+  /** Lets a paused server go on (SIGCONT) with the data it had. */
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   /** Kills the server (SIGKILL by default: no goodbye to the clients). */
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const child = this.child;

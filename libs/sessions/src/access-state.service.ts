@@ -70,7 +70,7 @@ export class AccessStateService {
     let probe;
     try {
       probe = await this.store.accessProbe(keys[0], keys[1], keys[2], ttlMs);
-      this.degraded = false;
+      if (this.degraded) this.reconnected();
     } catch {
       this.degraded = true;
       probe = await this.fallbackCounter.accessProbe('', '', keys[2], ttlMs);
@@ -89,6 +89,7 @@ export class AccessStateService {
     if (this.unsyncedSince === 0) {
       try {
         const [s, u] = await this.store.mget([sessionKey(userId, sessionId), userKey(userId)]);
+        if (this.degraded) return this.reconnected(), this.fromDatabase(sessionId, userId, now, false);
         const decision = s !== null && u !== null ? decide(s, u, now) : null;
         if (decision) return decision;
       } catch {
@@ -138,6 +139,16 @@ export class AccessStateService {
       this.logger.log('Access-state cache caught up with PostgreSQL');
       this.unsyncedSince = 0;
     }
+  }
+
+  /**
+   * The store answers again after this node could not reach it: what it holds may be older than
+   * what PostgreSQL committed meanwhile (by any node), so PostgreSQL decides until a replay of the
+   * change log that started after this moment has completed.
+   */
+  private reconnected(): void {
+    this.degraded = false;
+    this.unsyncedSince = Date.now();
   }
 
   private async push(write: () => Promise<void>): Promise<void> {

@@ -38,9 +38,9 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
       if (err instanceof ProblemException && err.status === 401) {
         const { limit, ttlMs } = this.config.throttle;
         const tracker = clientBucket(req.ip ?? req.socket?.remoteAddress ?? 'unknown');
-        const record = await this.throttle.increment(`unauthenticated:${tracker}`, ttlMs, limit, 0, 'default');
-        if (record.totalHits > limit) {
-          const retryAfter = String(Math.max(1, record.timeToExpire));
+        const record = await this.throttle.increment(`unauthenticated:${tracker}`, ttlMs, limit, ttlMs, 'default');
+        if (record.isBlocked) {
+          const retryAfter = String(Math.max(1, record.timeToBlockExpire || record.timeToExpire));
           throw new ProblemException(429, 'rate_limited', 'Too many requests; retry later', { headers: { 'Retry-After': retryAfter } });
         }
       }

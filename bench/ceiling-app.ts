@@ -4,13 +4,14 @@
  * (b) GET /guarded: the same behind a minimal guard that verifies an HS256 access token with
  *     jsonwebtoken and a KeyObject (alg pinned, iss, aud, exp), as the product's guard must.
  * Started by bench/lib/servers.ts in its own process, pinned like the product (taskset -c 0).
- * Env: PORT, JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE.
+ * Env: PORT, JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE, ADAPTER (express by default, or fastify).
  */
 import 'reflect-metadata';
 import { createSecretKey, KeyObject } from 'node:crypto';
 import { CanActivate, Controller, ExecutionContext, Get, Injectable, Module, UnauthorizedException, UseGuards } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import * as jwt from 'jsonwebtoken';
 
 const key: KeyObject = createSecretKey(Buffer.from(process.env.JWT_SECRET ?? 'x'.repeat(48)));
@@ -61,8 +62,12 @@ class CeilingController {
 class CeilingModule {}
 
 async function main(): Promise<void> {
-  const app = await NestFactory.create<NestExpressApplication>(CeilingModule, { logger: ['error'] });
-  app.disable('x-powered-by');
+  // ADAPTER=fastify: the same module on NestJS's Fastify adapter (the adapter trial)
+  const app =
+    process.env.ADAPTER === 'fastify'
+      ? await NestFactory.create<NestFastifyApplication>(CeilingModule, new FastifyAdapter(), { logger: ['error'] })
+      : await NestFactory.create<NestExpressApplication>(CeilingModule, { logger: ['error'] });
+  if (process.env.ADAPTER !== 'fastify') (app as NestExpressApplication).disable('x-powered-by');
   await app.listen(Number(process.env.PORT ?? 3100), '127.0.0.1');
   const stop = () => void app.close().then(() => process.exit(0));
   process.once('SIGTERM', stop);

@@ -18,7 +18,8 @@
  *
  * Flags: --quick (3 × 3 s), --runs N, --duration S, --keep (keep the database), --no-build,
  * --only name,name (scenarios by name), --profile (server under --cpu-prof; prints the top
- * self-time functions), --soak [--soak-minutes N] (mixed load, RSS growth; default 10 minutes).
+ * self-time functions), --soak [--soak-minutes N] (mixed load, RSS growth; default 10 minutes),
+ * --adapter-trial (also (a), (b) and /auth/me on Express against Fastify, alternating: issue 16).
  * Writes bench/results.json and prints a table.
  */
 import { randomBytes } from 'node:crypto';
@@ -37,6 +38,7 @@ import { makeProfileDir, summariseProfiles } from './lib/profile';
 import { printReport, Report, verdicts, writeReport } from './lib/report';
 import { buildProduct, Jwt, productEnv, startProduct } from './lib/servers';
 import { createServices, postgresVersion, releaseServices, Services } from './lib/services';
+import { measureAdapterTrial } from './scenarios/adapter';
 import { measureAdminListings, wantsAdminListings } from './scenarios/admin';
 import { measureArgon2Alone, measurePlainCeiling, withCeilingApp } from './scenarios/ceilings';
 import { measureLogin } from './scenarios/login';
@@ -111,7 +113,9 @@ async function runOnProduct(setup: Setup): Promise<void> {
     const me = await api.signIn('login1@bench.test', PASSWORD);
     const admin = await api.signIn('admin@bench.test', PASSWORD);
     const measurer = new Measurer(options, () => product.gone());
-    await runScenarios({ options, measurer, product, api, jwt, healthToken, id: services.id, me, admin, results, extra });
+    const ctx: BenchContext = { options, measurer, product, api, jwt, healthToken, id: services.id, me, admin, results, extra };
+    await runScenarios(ctx);
+    if (options.argv.includes('--adapter-trial')) await measureAdapterTrial(ctx, productEnv(services, jwt, healthToken), join(ROOT, 'bench/fastify-trial.log'));
   } finally {
     extra.serverExitCode = await product.terminate(20000);
   }

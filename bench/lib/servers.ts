@@ -64,11 +64,11 @@ export function startProduct(env: Record<string, string>, logFile: string, profi
 }
 
 /** bench/ceiling-app.ts, pinned like the product: ceilings (a) and (b). */
-export function startCeiling(jwt: Jwt): Promise<ServerProcess> {
+export function startCeiling(jwt: Jwt, adapter: 'express' | 'fastify' = 'express'): Promise<ServerProcess> {
   return ServerProcess.start({
-    name: 'the ceiling app',
+    name: `the ceiling app (${adapter})`,
     command: tsNode('bench/ceiling-app.ts'),
-    env: () => ({ NODE_ENV: 'production', JWT_SECRET: jwt.secret, JWT_ISSUER: jwt.issuer, JWT_AUDIENCE: jwt.audience }),
+    env: () => ({ NODE_ENV: 'production', JWT_SECRET: jwt.secret, JWT_ISSUER: jwt.issuer, JWT_AUDIENCE: jwt.audience, ADAPTER: adapter }),
     readyPath: '/plain',
     prefix: pinned(SERVER_CORE),
     bootTimeoutMs: 60000,
@@ -83,4 +83,17 @@ export async function argon2Ceiling(seconds: number): Promise<{ perSecond: numbe
   if (run.code !== 0) throw new Error(`argon2 ceiling exited with ${run.code}: ${run.stderr}`);
   const r = JSON.parse(run.stdout.trim().split('\n').pop()!) as { perSecond: number[]; concurrency: number };
   return { perSecond: r.perSecond[0], concurrency: r.concurrency };
+}
+
+/** bench/fastify-trial.ts: the product's AppModule on the Fastify adapter (the adapter trial), pinned like the product. */
+export function startFastifyTrial(env: Record<string, string>, logFile: string): Promise<ServerProcess> {
+  return ServerProcess.start({
+    name: 'the product on Fastify (trial)',
+    command: tsNode('bench/fastify-trial.ts'),
+    env: (url) => ({ HOME: process.env.HOME ?? '', ...env, PUBLIC_URL: url }),
+    readyPath: '/health',
+    prefix: pinned(SERVER_CORE),
+    logFile,
+    bootTimeoutMs: 60000,
+  });
 }

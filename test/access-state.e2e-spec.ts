@@ -91,6 +91,24 @@ describe('Access state', () => {
       await store.del([key]);
     });
 
+    it.each([
+      ['Redis', () => t.app.get(KeyValueStore)],
+      ['in-process', () => new MemoryKeyValueStore()],
+    ])('%s: warming a session never overwrites its revocation, and its user only with a newer version', async (_name, make) => {
+      const store = make();
+      const id = Math.random();
+      const [s, u] = [`warm-test:{${id}}:s`, `warm-test:{${id}}:u`];
+      await store.setUnlessAndIfNewer({ key: s, value: '100', unless: 'r' }, { key: u, version: 3, payload: 'three' }, 60_000);
+      expect(await store.mget([s, u])).toEqual(['100', '3|three']);
+      await store.set(s, 'r', 60_000);
+      await store.setUnlessAndIfNewer({ key: s, value: '200', unless: 'r' }, { key: u, version: 2, payload: 'two' }, 60_000);
+      expect(await store.mget([s, u])).toEqual(['r', '3|three']);
+      await store.del([s]);
+      await store.setUnlessAndIfNewer({ key: s, value: '300', unless: 'r' }, { key: u, version: 4, payload: 'four' }, 60_000);
+      expect(await store.mget([s, u])).toEqual(['300', '4|four']);
+      await store.del([s, u]);
+    });
+
     it('a stale read of the user (older version, still admin) written late cannot undo a demotion', async () => {
       const admin = await makeAdmin(t);
       const target = await makeAdmin(t);

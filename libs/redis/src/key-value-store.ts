@@ -30,8 +30,12 @@ export abstract class KeyValueStore {
   abstract mget(keys: string[]): Promise<(string | null)[]>;
   /** SET with expiry; with `nx` only when absent. Resolves whether it was written. */
   abstract set(key: string, value: string, ttlMs: number, opts?: { nx?: boolean }): Promise<boolean>;
-  /** SET with expiry unless the current value equals `unless` (atomic). Resolves whether it was written. */
-  abstract setUnless(key: string, value: string, ttlMs: number, unless: string): Promise<boolean>;
+  /**
+   * Two writes in one round trip (the keys share a hash tag): `entry.key` is set to `entry.value`
+   * unless it currently holds `entry.unless`, and `versioned.key` is compare-and-set as by
+   * `setIfNewer`. Both expire after `ttlMs`.
+   */
+  abstract setUnlessAndIfNewer(entry: { key: string; value: string; unless: string }, versioned: { key: string; version: number; payload: string }, ttlMs: number): Promise<void>;
   /** Several SETs in one round trip (pipeline). */
   abstract setMany(entries: SetEntry[]): Promise<void>;
   abstract del(keys: string[]): Promise<void>;

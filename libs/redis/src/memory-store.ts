@@ -26,9 +26,9 @@ export class MemoryKeyValueStore extends KeyValueStore {
     this.map.set(key, { value, expiresAt: this.now() + ttlMs });
     return true;
   }
-  async setUnless(key: string, value: string, ttlMs: number, unless: string): Promise<boolean> {
-    if (this.read(key) === unless) return false;
-    return this.set(key, value, ttlMs);
+  async setUnlessAndIfNewer(entry: { key: string; value: string; unless: string }, versioned: { key: string; version: number; payload: string }, ttlMs: number): Promise<void> {
+    if (this.read(entry.key) !== entry.unless) await this.set(entry.key, entry.value, ttlMs);
+    await this.setIfNewer(versioned.key, versioned.version, versioned.payload, ttlMs);
   }
   async accessProbe(sessionKey: string, userKey: string, throttleKey: string, windowMs: number): Promise<AccessProbe> {
     const now = this.now();

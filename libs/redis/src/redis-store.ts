@@ -20,18 +20,24 @@ export function redisOptions(keyPrefix: string): RedisOptions {
   };
 }
 
-const SET_UNLESS = `if redis.call('GET', KEYS[1]) == ARGV[3] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1`;
-
 // versions are PostgreSQL bigints that stay far below 2^53: tonumber compares them exactly
-const SET_IF_NEWER = `local current = redis.call('GET', KEYS[1])
-if current then
-  local v = tonumber(string.match(current, '^(%d+)|'))
-  if v and v >= tonumber(ARGV[1]) then return 0 end
+const CAS_ON_VERSION = `local function setIfNewer(key, version, payload, ttl)
+  local current = redis.call('GET', key)
+  if current then
+    local v = tonumber(string.match(current, '^(%d+)|'))
+    if v and v >= tonumber(version) then return 0 end
+  end
+  redis.call('SET', key, version .. '|' .. payload, 'PX', ttl)
+  return 1
 end
-redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2], 'PX', ARGV[3])
-return 1`;
+`;
+
+const SET_IF_NEWER = `${CAS_ON_VERSION}return setIfNewer(KEYS[1], ARGV[1], ARGV[2], ARGV[3])`;
+
+const SET_UNLESS_AND_IF_NEWER = `${CAS_ON_VERSION}if redis.call('GET', KEYS[1]) ~= ARGV[2] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[5])
+end
+return setIfNewer(KEYS[2], ARGV[3], ARGV[4], ARGV[5])`;
 
 const ACCESS_PROBE = `local hits = redis.call('INCR', KEYS[3])
 local ttl
@@ -46,6 +52,7 @@ return {hits, ttl, redis.call('GET', KEYS[1]) or '', redis.call('GET', KEYS[2]) 
 
 type ScriptedClient = Redis & {
   identitySetIfNewer(key: string, version: string, payload: string, ttlMs: string): Promise<number>;
+  identitySetUnlessAndIfNewer(key: string, versionedKey: string, value: string, unless: string, version: string, payload: string, ttlMs: string): Promise<number>;
   identityAccessProbe(s: string, u: string, t: string, windowMs: string): Promise<[number, number, string, string]>;
 };
 
@@ -58,6 +65,7 @@ export class RedisKeyValueStore extends KeyValueStore {
     super();
     // EVALSHA with ioredis' own EVAL fallback (NOSCRIPT); keyPrefix applies to the keys
     client.defineCommand('identitySetIfNewer', { numberOfKeys: 1, lua: SET_IF_NEWER });
+    client.defineCommand('identitySetUnlessAndIfNewer', { numberOfKeys: 2, lua: SET_UNLESS_AND_IF_NEWER });
     client.defineCommand('identityAccessProbe', { numberOfKeys: 3, lua: ACCESS_PROBE });
     client.on('error', (err: Error) => {
       if (!this.down) this.logger.warn(`Redis unavailable: ${err.message}`);
@@ -90,9 +98,9 @@ export class RedisKeyValueStore extends KeyValueStore {
     const result = opts.nx ? await this.client.set(key, value, 'PX', ms, 'NX') : await this.client.set(key, value, 'PX', ms);
     return result === 'OK';
   }
-  async setUnless(key: string, value: string, ttlMs: number, unless: string): Promise<boolean> {
-    const written = await this.client.eval(SET_UNLESS, 1, key, value, String(Math.max(1, Math.ceil(ttlMs))), unless);
-    return written === 1;
+  async setUnlessAndIfNewer(entry: { key: string; value: string; unless: string }, versioned: { key: string; version: number; payload: string }, ttlMs: number): Promise<void> {
+    const ttl = String(Math.max(1, Math.ceil(ttlMs)));
+    await (this.client as ScriptedClient).identitySetUnlessAndIfNewer(entry.key, versioned.key, entry.value, entry.unless, String(versioned.version), versioned.payload, ttl);
   }
   async accessProbe(sessionKey: string, userKey: string, throttleKey: string, windowMs: number): Promise<AccessProbe> {
     const [hits, ttl, session, user] = await (this.client as ScriptedClient).identityAccessProbe(sessionKey, userKey, throttleKey, String(Math.max(1, Math.ceil(windowMs))));

@@ -105,10 +105,13 @@ export class AccessStateService {
    * PostgreSQL. Never overwrites a revocation; the user entry is versioned.
    */
   async sessionLive(sessionId: string, expiresAt: Date, user: User): Promise<void> {
-    await Promise.all([
-      this.store.setUnless(sessionKey(user.id, sessionId), String(expiresAt.getTime()), this.ttlMs, REVOKED),
-      this.writeUser(user),
-    ]).catch(() => (this.degraded = true));
+    await this.store
+      .setUnlessAndIfNewer(
+        { key: sessionKey(user.id, sessionId), value: String(expiresAt.getTime()), unless: REVOKED },
+        { key: userKey(user.id), version: user.version, payload: userPayload(user) },
+        this.ttlMs,
+      )
+      .catch(() => (this.degraded = true));
   }
 
   /** After PostgreSQL committed the revocation of these sessions of `userId`. */

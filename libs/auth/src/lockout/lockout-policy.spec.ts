@@ -13,7 +13,7 @@ describe('lockout policy', () => {
 
   it('reports an active lock with the seconds left, rounded up', () => {
     const until = new Date(now.getTime() + 1799_400);
-    expect(judgeAttempt(3, until, now, 5)).toEqual({ kind: 'locked', retryAfterSeconds: 1800, newlyLocked: false });
+    expect(judgeAttempt(3, until, now, 5)).toEqual({ kind: 'locked', retryAfterSeconds: 1800 });
   });
 
   it('ignores a lock that has ended', () => {

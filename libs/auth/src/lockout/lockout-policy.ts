@@ -1,5 +1,5 @@
 export type LockoutVerdict =
-  | { kind: 'locked'; retryAfterSeconds: number; newlyLocked: boolean }
+  | { kind: 'locked'; retryAfterSeconds: number }
   | { kind: 'proceed'; attempt: number };
 
 /**
@@ -9,7 +9,7 @@ export type LockoutVerdict =
  */
 export function judgeAttempt(attempts: number, lockedUntil: Date | null, now: Date, threshold: number): LockoutVerdict | { kind: 'lock-now' } {
   if (lockedUntil && lockedUntil > now) {
-    return { kind: 'locked', retryAfterSeconds: secondsUntil(lockedUntil, now), newlyLocked: false };
+    return { kind: 'locked', retryAfterSeconds: secondsUntil(lockedUntil, now) };
   }
   if (attempts > threshold) return { kind: 'lock-now' };
   return { kind: 'proceed', attempt: attempts };

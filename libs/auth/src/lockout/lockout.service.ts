@@ -33,9 +33,8 @@ export class LockoutService {
   async reserve(email: string, onLocked: (userId: string | null) => Promise<void>): Promise<Reservation> {
     const emailKey = LockoutService.key(email);
     const now = this.clock.now();
-    const { threshold } = this.thresholds();
     const r = await this.repo.reserve(emailKey, now, this.config.auth.lockoutDuration);
-    const verdict = judgeAttempt(r.attempts, r.lockedUntil, now, threshold);
+    const verdict = judgeAttempt(r.attempts, r.lockedUntil, now, this.config.auth.lockoutThreshold);
     if (verdict.kind === 'proceed') return { emailKey, attempt: verdict.attempt, user: r.user };
     if (verdict.kind === 'lock-now') {
       const until = new Date(now.getTime() + this.config.auth.lockoutDuration * 1000);
@@ -59,10 +58,6 @@ export class LockoutService {
   /** Admin unlock and password reset. */
   async clear(email: string): Promise<void> {
     await this.repo.clear(LockoutService.key(email));
-  }
-
-  private thresholds() {
-    return { threshold: this.config.auth.lockoutThreshold };
   }
 
   private locked(retryAfter: number): ProblemException {

@@ -13,11 +13,8 @@
 import 'reflect-metadata';
 import { DataSource, Logger as TypeOrmLogger } from 'typeorm';
 import { type AccessChangeNotifier, type Cursor, encodeCursor } from '@app/common';
-import { User, UsersRepository } from '@app/users';
-import { Session } from '@app/sessions';
-import { RefreshToken } from '../libs/sessions/src/refresh-token.entity';
+import { UsersRepository } from '@app/users';
 import { SessionsRepository } from '../libs/sessions/src/sessions.repository';
-import { AuditEvent } from '../libs/audit/src/audit-event.entity';
 import { AuditRepository } from '../libs/audit/src/audit.repository';
 
 const LIMIT = 20;
@@ -58,10 +55,16 @@ async function main(): Promise<void> {
   const ds = await new DataSource({
     type: 'postgres',
     url,
-    entities: [User, Session, RefreshToken, AuditEvent],
     logging: ['query'],
     logger: capture,
   }).initialize();
+  // the repositories' statements go straight to node-postgres' pool (queryRows): capture them there
+  const pool = (ds.driver as unknown as { master: { query: (sql: string, params?: unknown[]) => Promise<unknown> } }).master;
+  const poolQuery = pool.query.bind(pool);
+  pool.query = (sql: string, params?: unknown[]) => {
+    capture.logQuery(sql, params);
+    return poolQuery(sql, params);
+  };
   const users = new UsersRepository(ds, { userChanged: async () => undefined } as unknown as AccessChangeNotifier);
   const sessions = new SessionsRepository(ds);
   const audit = new AuditRepository(ds);

@@ -1,6 +1,4 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { AuditEvent } from './audit-event.entity';
 import { UserAuditController } from './audit.controller';
 import { AuditListener } from './audit.listener';
 import { AuditRepository } from './audit.repository';
@@ -8,7 +6,6 @@ import { AuditService } from './audit.service';
 
 /** The audit trail. Depends on no other context's services: it only listens to domain events. */
 @Module({
-  imports: [TypeOrmModule.forFeature([AuditEvent])],
   controllers: [UserAuditController],
   providers: [AuditRepository, AuditListener, AuditService],
   exports: [AuditService],

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { queryRows } from '@app/database';
+import { Conditions, keysetPage, queryRows } from '@app/database';
 import type { Cursor, DomainEvent, Tx } from '@app/common';
-import { AuditEvent } from './audit-event.entity';
+import { AuditEvent, auditEventColumns, auditEventFromRow } from './audit-event.rows';
 
 export interface AuditFilter {
   event?: string;
@@ -58,14 +58,15 @@ export class AuditRepository {
 
   /** Newest first on (created_at, id); every filter combination stays an index range scan. */
   async list(f: AuditFilter): Promise<AuditEvent[]> {
-    const qb = this.ds.getRepository(AuditEvent).createQueryBuilder('a');
-    if (f.event) qb.andWhere('a.event = :event', { event: f.event });
-    if (f.actorId) qb.andWhere('a.actor_id = :actorId', { actorId: f.actorId });
-    if (f.targetUserId) qb.andWhere('a.target_user_id = :targetUserId', { targetUserId: f.targetUserId });
-    if (f.outcome) qb.andWhere('a.outcome = :outcome', { outcome: f.outcome });
-    if (f.from) qb.andWhere('a.created_at >= :from', { from: f.from });
-    if (f.to) qb.andWhere('a.created_at < :to', { to: f.to });
-    if (f.cursor) qb.andWhere('(a.created_at, a.id) < (:cAt, :cId)', { cAt: f.cursor.createdAt, cId: f.cursor.id });
-    return qb.orderBy('a.created_at', 'DESC').addOrderBy('a.id', 'DESC').limit(f.limit + 1).getMany();
+    const c = new Conditions();
+    if (f.event) c.add(`a.event = ${c.param(f.event)}`);
+    if (f.actorId) c.add(`a.actor_id = ${c.param(f.actorId)}::uuid`);
+    if (f.targetUserId) c.add(`a.target_user_id = ${c.param(f.targetUserId)}::uuid`);
+    if (f.outcome) c.add(`a.outcome = ${c.param(f.outcome)}`);
+    if (f.from) c.add(`a.created_at >= ${c.param(f.from)}`);
+    if (f.to) c.add(`a.created_at < ${c.param(f.to)}`);
+    const tail = keysetPage(c, 'a', f);
+    const rows = await queryRows(this.ds, `SELECT ${auditEventColumns('a')} FROM audit_events a ${tail}`, c.params);
+    return rows.map(auditEventFromRow);
   }
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { isUniqueViolation, ProblemException } from '@app/common';
+import { Clock, isUniqueViolation, ProblemException } from '@app/common';
 import { UsersRepository } from '@app/users';
 import { PasswordHasher } from './passwords/password-hasher';
 import { PasswordPolicy } from './passwords/password-policy';
@@ -20,6 +20,7 @@ export class BootstrapAdminService implements OnApplicationBootstrap {
     private readonly users: UsersRepository,
     private readonly hasher: PasswordHasher,
     private readonly policy: PasswordPolicy,
+    private readonly clock: Clock,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -49,7 +50,7 @@ export class BootstrapAdminService implements OnApplicationBootstrap {
       return false;
     }
     try {
-      await this.users.create({ email, passwordHash: await this.hasher.hash(password), role: 'admin', emailVerifiedAt: new Date() });
+      await this.users.create({ email, passwordHash: await this.hasher.hash(password), role: 'admin', emailVerifiedAt: this.clock.now() });
       return true;
     } catch (err) {
       // another node created it at the same moment

@@ -21,7 +21,6 @@ import { UnitOfWork } from './unit-of-work';
       useFactory: (config: AppConfig) => ({
         ...dataSourceOptions(config.database),
         migrationsRun: config.database.migrationsRun,
-        autoLoadEntities: true,
         retryAttempts: 3,
         retryDelay: 1000,
       }),

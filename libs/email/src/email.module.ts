@@ -1,7 +1,5 @@
 import { Logger, Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { EmailOutbox } from './outbox/email-outbox.entity';
 import { Mailer } from './outbox/mailer.service';
 import { OutboxDeliveryService } from './outbox/outbox-delivery.service';
 import { OutboxRepository } from './outbox/outbox.repository';
@@ -11,7 +9,6 @@ import { ResendTransport } from './transport/resend.transport';
 
 /** Mail: templates, the transactional outbox and its delivery job, Resend or log transport. */
 @Module({
-  imports: [TypeOrmModule.forFeature([EmailOutbox])],
   providers: [
     {
       provide: MailTransport,

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@app/database';
 import { type AuthContext, type ClientInfo, DomainEvents, ProblemException } from '@app/common';
 import { OAuthIdentitiesRepository } from './oauth-identities.repository';
-import { OAuthIdentity } from './oauth-identity.entity';
+import { OAuthIdentity } from './oauth-identity.rows';
 import { isOAuthProviderName } from './oauth-provider';
 import { OAuthProviders } from './oauth-providers';
 

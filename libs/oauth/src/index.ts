@@ -1,4 +1,4 @@
 export * from './oauth.module';
-export { OAuthIdentity } from './oauth-identity.entity';
+export { OAuthIdentity } from './oauth-identity.rows';
 export { OAUTH_PROVIDERS, type OAuthProviderName } from './oauth-provider';
 export { OAUTH_CALLBACK_ERRORS, type OAuthCallbackError } from './oauth-errors';

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { isUniqueViolation, type Tx } from '@app/common';
 import { queryRows } from '@app/database';
-import { OAuthIdentity } from './oauth-identity.entity';
+import { COLUMNS, identityFromRow, OAuthIdentity } from './oauth-identity.rows';
 import type { OAuthProviderName } from './oauth-provider';
 
 /** A concurrent request linked the same provider account, or the same provider to the same user. */
@@ -77,15 +77,3 @@ export class OAuthIdentitiesRepository {
   }
 }
 
-const COLUMNS = 'id, user_id, provider, provider_user_id, email, created_at';
-
-function identityFromRow(r: Record<string, unknown>): OAuthIdentity {
-  const i = new OAuthIdentity();
-  i.id = r.id as string;
-  i.userId = r.user_id as string;
-  i.provider = r.provider as OAuthProviderName;
-  i.providerUserId = r.provider_user_id as string;
-  i.email = (r.email as string | null) ?? null;
-  i.createdAt = new Date(r.created_at as string | Date);
-  return i;
-}

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { OnEvent } from '@nestjs/event-emitter';
-import { ACCESS_USER_CHANGED, type Role, type Tx } from '@app/common';
+import { ACCESS_USER_CHANGED, Clock, type Role, type Tx } from '@app/common';
 import { KeyValueStore, MemoryKeyValueStore } from '@app/redis';
 import { User, UserDto } from '@app/users';
 import { SessionsRepository } from './sessions.repository';
@@ -55,6 +55,7 @@ export class AccessStateService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly store: KeyValueStore,
     private readonly sessions: SessionsRepository,
+    private readonly clock: Clock,
   ) {
     // an entry must outlive every access token that may still ask about it
     this.ttlMs = (config.auth.accessTtl + 60) * 1000;
@@ -64,7 +65,7 @@ export class AccessStateService {
    * The request path: counts the request in the user's throttle window (THROTTLE_LIMIT per
    * THROTTLE_TTL) and decides from the cached entries, falling back to PostgreSQL on a miss.
    */
-  async authorize(sessionId: string, userId: string, now = Date.now()): Promise<AccessDecision> {
+  async authorize(sessionId: string, userId: string, now = this.clock.now().getTime()): Promise<AccessDecision> {
     const { limit, ttlMs } = this.config.throttle;
     const keys = [sessionKey(userId, sessionId), userKey(userId), throttleKey(userId)] as const;
     let probe;
@@ -85,7 +86,7 @@ export class AccessStateService {
   }
 
   /** The same decision without counting a request (checks made on behalf of another flow). */
-  async check(sessionId: string, userId: string, now = Date.now()): Promise<AccessDecision> {
+  async check(sessionId: string, userId: string, now = this.clock.now().getTime()): Promise<AccessDecision> {
     if (this.unsyncedSince === 0) {
       try {
         const [s, u] = await this.store.mget([sessionKey(userId, sessionId), userKey(userId)]);

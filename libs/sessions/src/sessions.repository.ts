@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { queryRows } from '@app/database';
+import { Conditions, keysetPage, queryRows } from '@app/database';
 import { type Cursor, type Tx } from '@app/common';
-import { AuthMethod, Session } from './session.entity';
+import { AuthMethod, Session, sessionColumns, toSession } from './session.rows';
 import { User, userColumns, userFromRow } from '@app/users';
 
 export interface NewSession {
@@ -183,12 +183,17 @@ export class SessionsRepository {
 
   /** The session a refresh token (current or already rotated) belongs to. */
   async findByTokenHash(tokenHash: string): Promise<Session | null> {
-    const rows = await this.ds.query(`SELECT session_id FROM refresh_tokens WHERE token_hash = $1`, [tokenHash]);
-    return rows.length ? this.findById(rows[0].session_id) : null;
+    const rows = await queryRows(
+      this.ds,
+      `SELECT ${sessionColumns('s')} FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.token_hash = $1`,
+      [tokenHash],
+    );
+    return rows.length ? toSession(rows[0]) : null;
   }
 
-  findById(id: string): Promise<Session | null> {
-    return this.ds.getRepository(Session).findOneBy({ id });
+  async findById(id: string): Promise<Session | null> {
+    const rows = await queryRows(this.ds, `SELECT ${sessionColumns('s')} FROM sessions s WHERE s.id = $1`, [id]);
+    return rows.length ? toSession(rows[0]) : null;
   }
 
   /** A session and its user: the access-state cache's source on a miss. */
@@ -212,55 +217,22 @@ export class SessionsRepository {
 
   /** Live sessions (not revoked, not expired): an index-only count over the live partial index. */
   async countActive(now: Date): Promise<number> {
-    const [row] = await this.ds.query(`SELECT count(*)::int AS n FROM sessions WHERE revoked_at IS NULL AND expires_at > $1`, [now]);
+    const [row] = await queryRows(this.ds, `SELECT count(*)::int AS n FROM sessions WHERE revoked_at IS NULL AND expires_at > $1`, [now]);
     return row.n as number;
   }
 
   /** Newest first, keyset-paginated on (created_at, id); `limit + 1` rows for the next cursor. */
   async list(f: SessionListFilter): Promise<SessionWithEmail[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const p = (v: unknown) => {
-      params.push(v);
-      return `$${params.length}`;
-    };
-    if (f.userId) where.push(`s.user_id = ${p(f.userId)}`);
-    if (f.active === true) where.push(`s.revoked_at IS NULL AND s.expires_at > ${p(f.now)}`);
-    if (f.active === false) where.push(`(s.revoked_at IS NOT NULL OR s.expires_at <= ${p(f.now)})`);
-    if (f.cursor) where.push(`(s.created_at, s.id) < (${p(f.cursor.createdAt)}, ${p(f.cursor.id)}::uuid)`);
-    const rows = await this.ds.query(
-      `SELECT ${sessionColumns('s')}, u.email AS user_email
-         FROM sessions s JOIN users u ON u.id = s.user_id
-        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY s.created_at DESC, s.id DESC
-        LIMIT ${p(f.limit + 1)}`,
-      params,
-    );
-    return rows.map((r: Record<string, unknown>) => Object.assign(toSession(r), { userEmail: r.user_email as string }));
+    const c = new Conditions();
+    if (f.userId) c.add(`s.user_id = ${c.param(f.userId)}::uuid`);
+    if (f.active === true) c.add(`s.revoked_at IS NULL AND s.expires_at > ${c.param(f.now)}`);
+    if (f.active === false) c.add(`(s.revoked_at IS NOT NULL OR s.expires_at <= ${c.param(f.now)})`);
+    const tail = keysetPage(c, 's', f);
+    const rows = await queryRows(this.ds, `SELECT ${sessionColumns('s')}, u.email AS user_email FROM sessions s JOIN users u ON u.id = s.user_id ${tail}`, c.params);
+    return rows.map((r) => Object.assign(toSession(r), { userEmail: r.user_email as string }));
   }
 }
 
-const SESSION_FIELDS = ['id', 'user_id', 'auth_method', 'ip', 'user_agent', 'created_at', 'last_used_at', 'expires_at', 'revoked_at', 'revoked_reason'];
-
-/** The columns `toSession` reads, qualified by `alias`. */
-function sessionColumns(alias: string): string {
-  return SESSION_FIELDS.map((c) => `${alias}.${c}`).join(', ');
-}
-
-function toSession(r: Record<string, unknown>): Session {
-  const s = new Session();
-  s.id = r.id as string;
-  s.userId = r.user_id as string;
-  s.authMethod = r.auth_method as AuthMethod;
-  s.ip = (r.ip as string) ?? null;
-  s.userAgent = (r.user_agent as string) ?? null;
-  s.createdAt = new Date(r.created_at as string);
-  s.lastUsedAt = new Date(r.last_used_at as string);
-  s.expiresAt = new Date(r.expires_at as string);
-  s.revokedAt = r.revoked_at ? new Date(r.revoked_at as string) : null;
-  s.revokedReason = (r.revoked_reason as string) ?? null;
-  return s;
-}
 
 // the two statements of every refresh, built once
 const ROTATE_UNUSED_SQL = `WITH rotated AS (

@@ -4,7 +4,7 @@ import { UnitOfWork } from '@app/database';
 import type { User } from '@app/users';
 import { Clock, type ClientInfo, decodeCursor, DomainEvents, generateToken, ProblemException, SecretBox, sha256, type Tx } from '@app/common';
 import { AccessStateService } from './access-state.service';
-import { AuthMethod, Session } from './session.entity';
+import { AuthMethod, Session } from './session.rows';
 import { SessionsRepository, SessionWithEmail } from './sessions.repository';
 
 export interface StartedSession {

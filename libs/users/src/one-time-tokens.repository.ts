@@ -3,7 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { queryRows } from '@app/database';
 import { generateToken, sha256, type Tx } from '@app/common';
-import { OneTimeTokenPurpose } from './one-time-token.entity';
+
+export type OneTimeTokenPurpose = 'verify_email' | 'reset_password';
 
 /** Email-verification and password-reset tokens: 32 random bytes out, SHA-256 in. */
 @Injectable()

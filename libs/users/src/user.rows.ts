@@ -1,5 +1,21 @@
 import type { Role } from '@app/common';
-import { User } from './user.entity';
+
+/** A row of `users`, as the repositories read it (a plain class: TypeORM holds no entity metadata). */
+export class User {
+  id: string;
+  email: string;
+  passwordHash: string | null;
+  name: string | null;
+  role: Role;
+  emailVerifiedAt: Date | null;
+  isActive: boolean;
+  passwordChangedAt: Date | null;
+  lastSigninAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+  /** bumped by a trigger on every update: orders the cached copies of this row (access state, profile) */
+  version: number;
+}
 
 const USER_FIELDS = [
   'id',

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Conditions, keysetPage, queryRows } from '@app/database';
 import { AccessChangeNotifier, canonicalEmail, type Cursor, isUniqueViolation, ProblemException, type Role, tryCanonicalEmail, type Tx } from '@app/common';
-import { User } from './user.entity';
+import { User } from './user.rows';
 import { userColumns, userFromRow } from './user.rows';
 
 export interface NewUser {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainEvents, ProblemException } from '@app/common';
 import { UsersRepository } from './users.repository';
-import { User } from './user.entity';
+import { User } from './user.rows';
 
 /** Owns the user record: lookups and the profile the user may edit. */
 @Injectable()

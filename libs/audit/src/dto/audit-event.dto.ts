@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDateString, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { PageQueryDto } from '@app/common';
-import { AuditEvent } from '../audit-event.entity';
+import { AuditEvent } from '../audit-event.rows';
 
 /** API.md "AuditEvent". */
 export class AuditEventDto {

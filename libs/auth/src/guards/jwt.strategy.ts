@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { type AuthContext, ProblemException } from '@app/common';
+import { type AuthContext, Clock, ProblemException } from '@app/common';
 import { AccessStateService } from '@app/sessions';
 import { ACCESS_TOKEN_ALGORITHM, AccessTokenClaims, AccessTokenService } from '../tokens/access-token.service';
 
@@ -19,6 +19,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     @Inject(APP_CONFIG) config: AppConfig,
     tokens: AccessTokenService,
     private readonly accessState: AccessStateService,
+    private readonly clock: Clock,
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
@@ -36,8 +37,9 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     if (claims.typ !== 'access' || typeof claims.sub !== 'string' || typeof claims.sid !== 'string' || !isUuid(claims.sid) || !isUuid(claims.sub)) {
       throw ProblemException.unauthorized('token_invalid', 'The access token is not valid');
     }
-    if (!hasSaneTimes(claims, Date.now() / 1000)) throw ProblemException.unauthorized('token_invalid', 'The access token is not valid');
-    const decision = await this.accessState.authorize(claims.sid, claims.sub);
+    const now = this.clock.now().getTime();
+    if (!hasSaneTimes(claims, now / 1000)) throw ProblemException.unauthorized('token_invalid', 'The access token is not valid');
+    const decision = await this.accessState.authorize(claims.sid, claims.sub, now);
     if (!decision.ok) {
       if (decision.reason === 'throttled') {
         throw new ProblemException(429, 'rate_limited', 'Too many requests; retry later', { headers: { 'Retry-After': String(decision.retryAfterS) } });

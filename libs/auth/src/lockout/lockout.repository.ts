@@ -66,7 +66,7 @@ export class LockoutRepository {
   }
 
   async lockedUntil(emailKey: string, now: Date): Promise<Date | null> {
-    const rows = await this.ds.query(`SELECT locked_until FROM login_attempts WHERE email_key = $1 AND locked_until > $2`, [emailKey, now]);
-    return rows.length ? new Date(rows[0].locked_until) : null;
+    const rows = await queryRows(this.ds, `SELECT locked_until FROM login_attempts WHERE email_key = $1 AND locked_until > $2`, [emailKey, now]);
+    return rows.length ? new Date(rows[0].locked_until as string | Date) : null;
   }
 }

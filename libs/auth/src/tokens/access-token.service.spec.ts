@@ -34,14 +34,14 @@ describe('AccessTokenService', () => {
   });
 
   it('verifies only with the configured secret', () => {
-    const token = service.issue('u', 's', 'user');
+    const token = service.issue('u', 's', 'user', Date.now());
     expect(() => jwt.verify(token, secret, { algorithms: ['HS256'] })).not.toThrow();
     expect(() => jwt.verify(token, 'x'.repeat(40), { algorithms: ['HS256'] })).toThrow('invalid signature');
   });
 
   it('gives every token its own jti', () => {
-    const a = jwt.decode(service.issue('u', 's', 'user')) as { jti: string };
-    const b = jwt.decode(service.issue('u', 's', 'user')) as { jti: string };
+    const a = jwt.decode(service.issue('u', 's', 'user', Date.now())) as { jti: string };
+    const b = jwt.decode(service.issue('u', 's', 'user', Date.now())) as { jti: string };
     expect(a.jti).not.toBe(b.jti);
   });
 });

@@ -34,7 +34,7 @@ export class AccessTokenService {
     return this.config.auth.accessTtl;
   }
 
-  issue(userId: string, sessionId: string, role: Role, now = Date.now()): string {
+  issue(userId: string, sessionId: string, role: Role, now: number): string {
     const iat = Math.floor(now / 1000);
     const claims: AccessTokenClaims = {
       sub: userId,

@@ -55,7 +55,8 @@ export class OutboxRepository {
   }
 
   async markSent(id: string, providerMessageId: string | null): Promise<void> {
-    await this.ds.query(
+    await queryRows(
+      this.ds,
       `UPDATE email_outbox SET status = 'sent', sent_at = now(), locked_until = NULL, last_error = NULL,
               provider_message_id = $2, payload = '{}'::jsonb WHERE id = $1`,
       [id, providerMessageId],
@@ -63,7 +64,8 @@ export class OutboxRepository {
   }
 
   async markRetry(id: string, delayMs: number, error: string): Promise<void> {
-    await this.ds.query(
+    await queryRows(
+      this.ds,
       `UPDATE email_outbox SET status = 'pending', locked_until = NULL, last_error = $3,
               next_attempt_at = now() + make_interval(secs => $2::double precision / 1000) WHERE id = $1`,
       [id, delayMs, error.slice(0, 500)],
@@ -71,7 +73,8 @@ export class OutboxRepository {
   }
 
   async markFailed(id: string, error: string): Promise<void> {
-    await this.ds.query(
+    await queryRows(
+      this.ds,
       `UPDATE email_outbox SET status = 'failed', locked_until = NULL, last_error = $2, payload = '{}'::jsonb WHERE id = $1`,
       [id, error.slice(0, 500)],
     );

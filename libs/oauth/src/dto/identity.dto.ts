@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { OAuthIdentity } from '../oauth-identity.entity';
+import { OAuthIdentity } from '../oauth-identity.rows';
 import { OAUTH_PROVIDERS, type OAuthProviderName } from '../oauth-provider';
 
 /** A provider account linked to the caller. */

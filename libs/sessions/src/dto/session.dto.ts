@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional, IsUUID } from 'class-validator';
 import { PageQueryDto } from '@app/common';
-import { AUTH_METHODS, type AuthMethod } from '../session.entity';
+import { AUTH_METHODS, type AuthMethod } from '../session.rows';
 import type { SessionWithEmail } from '../sessions.repository';
 
 /** API.md "Session". */

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ROLES, type Role } from '@app/common';
-import { User } from '../user.entity';
+import { User } from '../user.rows';
 
 /** The public shape of a user (API.md "User"). A password hash never leaves the server. */
 export class UserDto {

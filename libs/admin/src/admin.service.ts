@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@app/database';
-import { type AuthContext, type ClientInfo, decodeCursor, DomainEvents, ProblemException, type Role } from '@app/common';
+import { type AuthContext, type ClientInfo, decodeCursor, DomainEvents, type Role } from '@app/common';
 import { LockoutService } from '@app/auth';
 import { SessionsService } from '@app/sessions';
-import { User, UsersRepository } from '@app/users';
+import { User, UsersErrors, UsersRepository } from '@app/users';
 import { UpdateUserDto } from './dto/admin.dto';
+import { AdminErrors } from './errors';
 
 /**
  * Administration of users: role and status changes (with their effect on sessions and on the
@@ -26,25 +27,25 @@ export class AdminService {
 
   async getUser(id: string): Promise<User> {
     const user = await this.users.findById(id);
-    if (!user) throw ProblemException.notFound('User not found');
+    if (!user) throw UsersErrors.userNotFound();
     return user;
   }
 
   async updateUser(admin: AuthContext, id: string, dto: UpdateUserDto, client: ClientInfo): Promise<User> {
     if (dto.role === undefined && dto.is_active === undefined && dto.unlock === undefined) {
-      throw ProblemException.validation([{ field: 'body', message: 'must contain role, is_active or unlock' }]);
+      throw AdminErrors.emptyChange();
     }
     const actor = { actorId: admin.userId, sessionId: admin.sessionId, ...client };
     await this.uow.run(async (tx) => {
       const { user, activeAdminIds } = await this.users.lockForAdminChange(id, tx);
-      if (!user) throw ProblemException.notFound('User not found');
+      if (!user) throw UsersErrors.userNotFound();
       const demoting = dto.role !== undefined && dto.role !== 'admin' && user.role === 'admin';
       const disabling = dto.is_active === false && user.isActive;
       if (user.id === admin.userId && (demoting || disabling)) {
-        throw ProblemException.conflict('self_modification', 'An admin cannot demote or disable itself');
+        throw AdminErrors.selfModification();
       }
       if ((demoting || disabling) && user.isActive && activeAdminIds.length <= 1 && activeAdminIds.includes(user.id)) {
-        throw ProblemException.conflict('last_admin', 'The last active admin cannot be demoted or disabled');
+        throw AdminErrors.lastAdmin();
       }
       const changes: Record<string, { from: unknown; to: unknown }> = {};
       if (dto.role !== undefined && dto.role !== user.role) changes.role = { from: user.role, to: dto.role };

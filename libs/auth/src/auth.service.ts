@@ -1,14 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@app/database';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { type AuthContext, type ClientInfo, Clock, DomainEvents, ProblemException } from '@app/common';
-import { type AuthMethod, type Session, SessionsService } from '@app/sessions';
-import { User, UserDto, UsersRepository } from '@app/users';
+import { type AuthContext, type ClientInfo, Clock, DomainEvents } from '@app/common';
+import { type AuthMethod, type Session, SessionsErrors, SessionsService } from '@app/sessions';
+import { EmailTakenError, User, UserDto, UsersErrors, UsersRepository } from '@app/users';
 import { ChangePasswordDto, LoginDto, RegisterDto, TokenPairDto } from './dto/auth.dto';
 import { LockoutService } from './lockout/lockout.service';
 import { PasswordHasher } from './passwords/password-hasher';
 import { PasswordPolicy } from './passwords/password-policy';
 import { AccessTokenService } from './tokens/access-token.service';
+import { AuthErrors } from './errors';
 
 /** A TokenPair plus the refresh token, which cookie mode moves out of the body. */
 export interface IssuedTokens {
@@ -16,8 +17,6 @@ export interface IssuedTokens {
   refreshToken: string;
   refreshExpiresIn: number;
 }
-
-const INVALID_CREDENTIALS = () => ProblemException.unauthorized('invalid_credentials', 'Invalid email or password');
 
 /**
  * Owns password sign-up and sign-in: registration, login (lockout, timing-equalised failures,
@@ -41,9 +40,9 @@ export class AuthService {
 
   async register(dto: RegisterDto, client: ClientInfo): Promise<User> {
     await this.policy.assert(dto.password, { email: dto.email, name: dto.name });
-    if (await this.users.findByEmail(dto.email)) throw ProblemException.conflict('email_taken', 'An account with this email already exists');
+    if (await this.users.findByEmail(dto.email)) throw UsersErrors.emailTaken();
     const passwordHash = await this.hasher.hash(dto.password);
-    return this.uow.run(async (tx) => {
+    const registered = this.uow.run(async (tx) => {
       const user = await this.users.create({ email: dto.email, passwordHash, name: dto.name ?? null }, tx);
       await this.events.emit({
         name: 'user.registered',
@@ -56,6 +55,10 @@ export class AuthService {
         tx,
       });
       return user;
+    });
+    // a concurrent registration of the same address won the insert
+    return registered.catch((err: unknown) => {
+      throw err instanceof EmailTakenError ? UsersErrors.emailTaken() : err;
     });
   }
 
@@ -70,16 +73,16 @@ export class AuthService {
     if (!user || !verdict) {
       await this.lockout.failed(reservation, onLocked);
       await this.audit('auth.login', 'failure', client, { reason: 'invalid_credentials', email: maskEmail(dto.email) }, user?.id);
-      throw INVALID_CREDENTIALS();
+      throw AuthErrors.invalidCredentials();
     }
     await this.lockout.succeeded(reservation);
     if (!user.isActive) {
       await this.audit('auth.login', 'failure', client, { reason: 'account_disabled' }, user.id);
-      throw ProblemException.forbidden('account_disabled', 'This account is disabled');
+      throw SessionsErrors.accountDisabled();
     }
     if (this.config.auth.requireEmailVerification && !user.emailVerifiedAt) {
       await this.audit('auth.login', 'failure', client, { reason: 'email_not_verified' }, user.id);
-      throw ProblemException.forbidden('email_not_verified', 'Verify your email address before signing in');
+      throw AuthErrors.emailNotVerified();
     }
     if (verdict === 'legacy' || this.hasher.needsRehash(user.passwordHash!)) {
       await this.users.rehash(user.id, await this.hasher.hash(dto.password));
@@ -131,7 +134,7 @@ export class AuthService {
 
   async me(me: AuthContext): Promise<User> {
     const user = await this.users.findById(me.userId);
-    if (!user) throw ProblemException.unauthorized('token_revoked', 'The session of this access token has ended');
+    if (!user) throw SessionsErrors.tokenRevoked();
     return user;
   }
 
@@ -141,7 +144,7 @@ export class AuthService {
     const ok = user.passwordHash ? await this.hasher.verify(user.passwordHash, dto.current_password) : await this.hasher.verifyDummy(dto.current_password);
     if (!ok) {
       await this.audit('password.changed', 'failure', client, { reason: 'invalid_current_password' }, user.id, me.sessionId);
-      throw ProblemException.badRequest('invalid_current_password', 'The current password is not correct');
+      throw AuthErrors.invalidCurrentPassword();
     }
     await this.policy.assert(dto.new_password, user, 'new_password');
     const hash = await this.hasher.hash(dto.new_password);

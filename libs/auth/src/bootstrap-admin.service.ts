@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { Clock, isUniqueViolation, ProblemException } from '@app/common';
-import { UsersRepository } from '@app/users';
+import { Clock } from '@app/common';
+import { EmailTakenError, UsersRepository } from '@app/users';
 import { PasswordHasher } from './passwords/password-hasher';
 import { PasswordPolicy } from './passwords/password-policy';
 
@@ -54,7 +54,7 @@ export class BootstrapAdminService implements OnApplicationBootstrap {
       return true;
     } catch (err) {
       // another node created it at the same moment
-      if (err instanceof ProblemException || isUniqueViolation(err)) return false;
+      if (err instanceof EmailTakenError) return false;
       throw err;
     }
   }

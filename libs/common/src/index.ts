@@ -1,5 +1,6 @@
 export * from './common.module';
 export * from './errors/problem.exception';
+export * from './errors/common-errors';
 export * from './errors/problem-details';
 export * from './errors/problem-details.filter';
 export * from './errors/validation';

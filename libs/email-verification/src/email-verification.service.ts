@@ -5,6 +5,7 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { type ClientInfo, Clock, type DomainEvent, DomainEvents, padTo, ProblemException, type Tx } from '@app/common';
 import { Mailer } from '@app/email';
 import { mailName, OneTimeTokensRepository, User, UsersRepository } from '@app/users';
+import { EmailVerificationErrors } from './errors';
 
 /** Answers to "resend" take at least this long, whether or not the email exists or needs a mail. */
 const RESEND_FLOOR_MS = 120;
@@ -37,7 +38,7 @@ export class EmailVerificationService {
   async verify(token: string, client: ClientInfo): Promise<User> {
     const userId = await this.uow.run(async (tx) => {
       const id = await this.tokens.consume(tx, token, 'verify_email');
-      if (!id) throw ProblemException.badRequest('invalid_token', 'The verification link is invalid, expired or already used');
+      if (!id) throw EmailVerificationErrors.invalidLink();
       await this.users.markEmailVerified(id, this.clock.now(), tx);
       await this.events.emit({ name: 'email.verified', outcome: 'success', actorId: id, targetUserId: id, ip: client.ip, userAgent: client.userAgent, tx });
       return id;

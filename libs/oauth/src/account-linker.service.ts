@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@app/database';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { type ClientInfo, Clock, DomainEvents, ProblemException, tryCanonicalEmail } from '@app/common';
+import { type ClientInfo, Clock, DomainEvents, tryCanonicalEmail } from '@app/common';
 import { AccessStateService, SessionsService } from '@app/sessions';
-import { User, UsersRepository } from '@app/users';
+import { EmailTakenError, User, UsersRepository } from '@app/users';
 import { IdentityConflictError, OAuthIdentitiesRepository } from './oauth-identities.repository';
 import { OAuthFlowError } from './oauth-errors';
 import type { ProviderProfile } from './oauth-provider';
@@ -157,5 +157,5 @@ export class AccountLinker {
 
 /** Lost a race with a concurrent callback: the rules, applied again, see the winner's rows. */
 function isRace(err: unknown): boolean {
-  return err instanceof IdentityConflictError || (err instanceof ProblemException && err.code === 'email_taken');
+  return err instanceof IdentityConflictError || err instanceof EmailTakenError;
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@app/database';
-import { type AuthContext, type ClientInfo, DomainEvents, ProblemException } from '@app/common';
+import { type AuthContext, type ClientInfo, DomainEvents } from '@app/common';
+import { OAuthErrors } from './oauth-errors';
 import { OAuthIdentitiesRepository } from './oauth-identities.repository';
 import { OAuthIdentity } from './oauth-identity.rows';
 import { isOAuthProviderName } from './oauth-provider';
@@ -26,13 +27,13 @@ export class IdentitiesService {
    * unlinks cannot each leave the other as the last method and remove both.
    */
   async unlink(me: AuthContext, provider: string, client: ClientInfo): Promise<void> {
-    if (!isOAuthProviderName(provider)) throw ProblemException.notFound('No such linked account');
+    if (!isOAuthProviderName(provider)) throw OAuthErrors.identityNotFound();
     const ctx = { actorId: me.userId, targetUserId: me.userId, sessionId: me.sessionId, ip: client.ip, userAgent: client.userAgent };
     const refused = await this.uow.run(async (tx) => {
       const owner = await this.identities.lockOwner(me.userId, tx);
       const linked = owner ? await this.identities.listForUser(me.userId, tx) : [];
       const target = linked.find((i) => i.provider === provider);
-      if (!owner || !target) throw ProblemException.notFound('No such linked account');
+      if (!owner || !target) throw OAuthErrors.identityNotFound();
       const others = linked.filter((i) => i !== target && this.providers.isEnabled(i.provider));
       if (!owner.hasPassword && others.length === 0) return true;
       await this.identities.delete(target.id, tx);
@@ -41,7 +42,7 @@ export class IdentitiesService {
     });
     if (refused) {
       await this.events.emit({ name: 'oauth.unlinked', outcome: 'failure', ...ctx, metadata: { provider, reason: 'last_login_method' } });
-      throw ProblemException.conflict('last_login_method', 'This is the only way this account can sign in; set a password or link another provider first');
+      throw OAuthErrors.lastLoginMethod();
     }
   }
 }

@@ -1,3 +1,5 @@
+import { ProblemException } from '@app/common';
+
 /**
  * The `error` values of `FRONTEND_URL/oauth/callback?error=<code>`: the callback is a browser
  * redirect, so its failures travel to the front end as a code rather than a problem document.
@@ -34,3 +36,14 @@ export class OAuthFlowError extends Error {
     this.name = 'OAuthFlowError';
   }
 }
+
+/** The problem documents of the JSON (non-redirect) OAuth routes. */
+export const OAuthErrors = {
+  unknownProvider: () => ProblemException.notFound('Unknown or disabled OAuth provider'),
+  identityNotFound: () => ProblemException.notFound('No such linked account'),
+  lastLoginMethod: () =>
+    ProblemException.conflict('last_login_method', 'This is the only way this account can sign in; set a password or link another provider first'),
+  emailNotVerifiedForLink: () => ProblemException.forbidden('email_not_verified', 'Verify your email address before linking another way to sign in'),
+  providerAlreadyLinked: (provider: string) => ProblemException.conflict('provider_already_linked', `A ${provider} account is already linked; unlink it first`),
+  invalidExchangeCode: () => ProblemException.badRequest('invalid_token', 'The code is invalid, expired or already used'),
+} as const;

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Strategy } from 'passport';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { ProblemException } from '@app/common';
+import { OAuthErrors } from './oauth-errors';
 import { KeyValueStore } from '@app/redis';
 import { KeyValueStateStore } from './flow/oauth-state.store';
 import { isOAuthProviderName, OAUTH_PROVIDERS, type OAuthProviderName } from './oauth-provider';
@@ -59,7 +59,7 @@ export class OAuthProviders {
   /** The provider of a route parameter; 404 not_found when unknown or not configured. */
   get(name: string): EnabledProvider {
     const provider = isOAuthProviderName(name) ? this.enabled.get(name) : undefined;
-    if (!provider) throw ProblemException.notFound('Unknown or disabled OAuth provider');
+    if (!provider) throw OAuthErrors.unknownProvider();
     return provider;
   }
 

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { type AuthContext, type ClientInfo, DomainEvents, ProblemException, sha256 } from '@app/common';
 import { AuthService, type IssuedTokens } from '@app/auth';
+import { SessionsErrors } from '@app/sessions';
 import { UsersRepository } from '@app/users';
 import { AccountLinker } from './account-linker.service';
 import { ExchangeCodes } from './flow/exchange-codes';
@@ -9,7 +10,7 @@ import { LinkTickets } from './flow/link-tickets';
 import { INVALID_STATE, type OAuthFlow, StateStoreUnavailableError } from './flow/oauth-state.store';
 import { runStrategy } from './flow/run-strategy';
 import { OAuthIdentitiesRepository } from './oauth-identities.repository';
-import { type OAuthCallbackError, OAuthFlowError } from './oauth-errors';
+import { type OAuthCallbackError, OAuthErrors, OAuthFlowError } from './oauth-errors';
 import type { OAuthProviderName, ProviderProfile } from './oauth-provider';
 import { type EnabledProvider, OAuthProviders } from './oauth-providers';
 
@@ -62,10 +63,10 @@ export class OAuthService {
     const provider = this.providers.get(providerName);
     const user = await this.users.findById(me.userId);
     if (!user?.emailVerifiedAt) {
-      throw ProblemException.forbidden('email_not_verified', 'Verify your email address before linking another way to sign in');
+      throw OAuthErrors.emailNotVerifiedForLink();
     }
     if (await this.identities.findForUser(me.userId, provider.name)) {
-      throw ProblemException.conflict('provider_already_linked', `A ${provider.name} account is already linked; unlink it first`);
+      throw OAuthErrors.providerAlreadyLinked(provider.name);
     }
     const ticket = await this.tickets
       .issue({ provider: provider.name, userId: me.userId, sessionId: me.sessionId, redirectTo: redirectTo ?? null })
@@ -126,7 +127,7 @@ export class OAuthService {
       throw ProblemException.unavailable();
     });
     const user = grant ? await this.users.findById(grant.userId) : null;
-    if (!grant || !user) throw ProblemException.badRequest('invalid_token', 'The code is invalid, expired or already used');
+    if (!grant || !user) throw OAuthErrors.invalidExchangeCode();
     if (!user.isActive) {
       await this.events.emit({
         name: 'oauth.login',
@@ -137,7 +138,7 @@ export class OAuthService {
         userAgent: client.userAgent,
         metadata: { provider: grant.provider, reason: 'account_disabled' },
       });
-      throw ProblemException.forbidden('account_disabled', 'This account is disabled');
+      throw SessionsErrors.accountDisabled();
     }
     return this.auth.signIn(user, grant.provider, client, { provider: grant.provider });
   }

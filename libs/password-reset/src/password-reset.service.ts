@@ -2,11 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { UnitOfWork } from '@app/database';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { type ClientInfo, Clock, type DomainEvent, DomainEvents, padTo, ProblemException } from '@app/common';
+import { type ClientInfo, Clock, type DomainEvent, DomainEvents, padTo } from '@app/common';
 import { LockoutService, PasswordHasher, PasswordPolicy } from '@app/auth';
 import { Mailer } from '@app/email';
 import { SessionsService } from '@app/sessions';
 import { mailName, OneTimeTokensRepository, UsersRepository } from '@app/users';
+import { PasswordResetErrors } from './errors';
 
 /** A reset request answers no sooner than this, whether or not the email exists. */
 const REQUEST_FLOOR_MS = 150;
@@ -69,7 +70,7 @@ export class PasswordResetService {
     const now = this.clock.now();
     const outcome = await this.uow.run(async (tx) => {
       const userId = await this.tokens.consume(tx, token, 'reset_password');
-      if (!userId) throw ProblemException.badRequest('invalid_token', 'The reset link is invalid, expired or already used');
+      if (!userId) throw PasswordResetErrors.invalidLink();
       const claimed = await this.users.claimUnverified(userId, now, tx);
       await this.users.setPassword(userId, hash, now, tx);
       const actor = { actorId: userId, ...client };
@@ -105,7 +106,7 @@ export class PasswordResetService {
   private async owner(token: string) {
     const userId = await this.tokens.peek(token, 'reset_password');
     const user = userId ? await this.users.findById(userId) : null;
-    if (!user) throw ProblemException.badRequest('invalid_token', 'The reset link is invalid, expired or already used');
+    if (!user) throw PasswordResetErrors.invalidLink();
     return user;
   }
 

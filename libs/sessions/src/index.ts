@@ -5,3 +5,4 @@ export * from './session.rows';
 export * from './dto/session.dto';
 export type { SessionWithEmail } from './sessions.repository';
 export * from './access-changes.replayer';
+export * from './errors';

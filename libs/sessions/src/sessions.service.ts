@@ -2,10 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { UnitOfWork } from '@app/database';
 import type { User } from '@app/users';
-import { Clock, type ClientInfo, decodeCursor, DomainEvents, generateToken, ProblemException, SecretBox, sha256, type Tx } from '@app/common';
+import { Clock, type ClientInfo, decodeCursor, DomainEvents, generateToken, SecretBox, sha256, type Tx } from '@app/common';
 import { AccessStateService } from './access-state.service';
 import { AuthMethod, Session } from './session.rows';
 import { SessionsRepository, SessionWithEmail } from './sessions.repository';
+import { SessionsErrors } from './errors';
 
 export interface StartedSession {
   session: Session;
@@ -105,17 +106,14 @@ export class SessionsService {
     switch (outcome.kind) {
       case 'unknown':
       case 'inactive':
-        throw ProblemException.unauthorized('invalid_refresh_token', 'The refresh token is invalid, expired or revoked');
+        throw SessionsErrors.invalidRefreshToken();
       case 'disabled':
-        throw ProblemException.forbidden('account_disabled', 'This account is disabled');
+        throw SessionsErrors.accountDisabled();
       case 'reused':
-        throw ProblemException.unauthorized(
-          'refresh_token_reused',
-          'This refresh token was already used; the session has been revoked. Sign in again.',
-        );
+        throw SessionsErrors.refreshTokenReused();
       case 'grace': {
         const token = this.sealer.open(outcome.sealedSuccessor, presentedHash);
-        if (!token) throw ProblemException.unauthorized('invalid_refresh_token', 'The refresh token is invalid, expired or revoked');
+        if (!token) throw SessionsErrors.invalidRefreshToken();
         return { session: outcome.session, refreshToken: token, user: outcome.user };
       }
       case 'rotated':
@@ -127,21 +125,21 @@ export class SessionsService {
   /** Revokes one session of `userId` (404 when it is not theirs: no existence leak). */
   async revokeOwn(userId: string, sessionId: string, reason: 'logout' | 'user_revoked', actor: Actor): Promise<void> {
     const session = await this.repo.findById(sessionId);
-    if (!session || session.userId !== userId) throw ProblemException.notFound('Session not found');
+    if (!session || session.userId !== userId) throw SessionsErrors.sessionNotFound();
     await this.revokeListed([session.id], userId, reason, actor, reason === 'logout' ? 'auth.logout' : 'session.revoked');
   }
 
   /** Logout with a refresh token instead of a bearer token (cookie mode). 401 when unknown. */
   async revokeByRefreshToken(refreshToken: string, client: ClientInfo): Promise<void> {
     const session = await this.repo.findByTokenHash(sha256(refreshToken));
-    if (!session) throw ProblemException.unauthorized('invalid_refresh_token', 'The refresh token is invalid, expired or revoked');
+    if (!session) throw SessionsErrors.invalidRefreshToken();
     await this.revokeListed([session.id], session.userId, 'logout', { actorId: session.userId, sessionId: session.id, ...client }, 'auth.logout');
   }
 
   /** Revokes one session by id, whoever owns it (admin); 404 when unknown. Returns the owner. */
   async revokeAny(sessionId: string, actor: Actor): Promise<string> {
     const session = await this.repo.findById(sessionId);
-    if (!session) throw ProblemException.notFound('Session not found');
+    if (!session) throw SessionsErrors.sessionNotFound();
     await this.revokeListed([session.id], session.userId, 'admin_revoked', actor, 'admin.session_revoked');
     return session.userId;
   }

@@ -5,3 +5,4 @@ export * from './user.rows';
 export * from './users.service';
 export * from './dto/user.dto';
 export * from './one-time-tokens.repository';
+export * from './errors';

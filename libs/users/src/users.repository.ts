@@ -2,9 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Conditions, keysetPage, queryRows } from '@app/database';
-import { AccessChangeNotifier, canonicalEmail, type Cursor, isUniqueViolation, ProblemException, type Role, tryCanonicalEmail, type Tx } from '@app/common';
+import { AccessChangeNotifier, canonicalEmail, type Cursor, isUniqueViolation, type Role, tryCanonicalEmail, type Tx } from '@app/common';
 import { User } from './user.rows';
 import { userColumns, userFromRow } from './user.rows';
+import { EmailTakenError } from './errors';
 
 export interface NewUser {
   email: string;
@@ -59,8 +60,8 @@ export class UsersRepository {
   }
 
   /**
-   * Inserts a user; an existing or concurrent account with the same canonical address is 409
-   * email_taken. The address must have a canonical form (validated at the edge).
+   * Inserts a user; an existing or concurrent account with the same canonical address is an
+   * EmailTakenError. The address must have a canonical form (validated at the edge).
    */
   async create(data: NewUser, tx?: Tx): Promise<User> {
     const email = data.email.trim();
@@ -75,7 +76,7 @@ export class UsersRepository {
       ]);
       return userFromRow(rows[0]);
     } catch (err) {
-      if (isUniqueViolation(err)) throw ProblemException.conflict('email_taken', 'An account with this email already exists');
+      if (isUniqueViolation(err)) throw new EmailTakenError();
       throw err;
     }
   }

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { DomainEvents, ProblemException } from '@app/common';
+import { DomainEvents } from '@app/common';
 import { UsersRepository } from './users.repository';
 import { User } from './user.rows';
+import { UsersErrors } from './errors';
 
 /** Owns the user record: lookups and the profile the user may edit. */
 @Injectable()
@@ -13,7 +14,7 @@ export class UsersService {
 
   async getById(id: string): Promise<User> {
     const user = await this.users.findById(id);
-    if (!user) throw ProblemException.notFound('User not found');
+    if (!user) throw UsersErrors.userNotFound();
     return user;
   }
 

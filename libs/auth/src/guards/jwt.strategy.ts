@@ -2,9 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { type AuthContext, Clock, ProblemException } from '@app/common';
-import { AccessStateService } from '@app/sessions';
+import { type AuthContext, Clock, CommonErrors } from '@app/common';
+import { AccessStateService, SessionsErrors } from '@app/sessions';
 import { ACCESS_TOKEN_ALGORITHM, AccessTokenClaims, AccessTokenService } from '../tokens/access-token.service';
+import { AuthErrors } from '../errors';
 
 /**
  * passport-jwt verifies signature (algorithm pinned: `none` and others refused), exp, iss and
@@ -35,16 +36,16 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
 
   async validate(claims: Partial<AccessTokenClaims> & { nbf?: unknown }): Promise<AuthContext> {
     if (claims.typ !== 'access' || typeof claims.sub !== 'string' || typeof claims.sid !== 'string' || !isUuid(claims.sid) || !isUuid(claims.sub)) {
-      throw ProblemException.unauthorized('token_invalid', 'The access token is not valid');
+      throw AuthErrors.tokenInvalid();
     }
     const now = this.clock.now().getTime();
-    if (!hasSaneTimes(claims, now / 1000)) throw ProblemException.unauthorized('token_invalid', 'The access token is not valid');
+    if (!hasSaneTimes(claims, now / 1000)) throw AuthErrors.tokenInvalid();
     const decision = await this.accessState.authorize(claims.sid, claims.sub, now);
     if (!decision.ok) {
       if (decision.reason === 'throttled') {
-        throw new ProblemException(429, 'rate_limited', 'Too many requests; retry later', { headers: { 'Retry-After': String(decision.retryAfterS) } });
+        throw CommonErrors.rateLimited(decision.retryAfterS);
       }
-      throw ProblemException.unauthorized('token_revoked', 'The session of this access token has ended');
+      throw SessionsErrors.tokenRevoked();
     }
     return { userId: claims.sub, sessionId: claims.sid, role: decision.role, jti: String(claims.jti ?? ''), profile: decision.profile };
   }

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { type AuthContext, ProblemException, type Role, ROLES_KEY } from '@app/common';
+import { type AuthContext, CommonErrors, type Role, ROLES_KEY } from '@app/common';
 
 /** Global: enforces @Roles() against the caller's live role (not the token's claim). */
 @Injectable()
@@ -12,6 +12,6 @@ export class RolesGuard implements CanActivate {
     if (!roles || roles.length === 0) return true;
     const user = context.switchToHttp().getRequest<{ user?: AuthContext }>().user;
     if (user && roles.includes(user.role)) return true;
-    throw ProblemException.forbidden('forbidden', 'You do not have the role this requires');
+    throw CommonErrors.roleRequired();
   }
 }

@@ -4,6 +4,7 @@ import { Clock, MAX_CANONICAL_LENGTH, ProblemException, tryCanonicalEmail } from
 import type { User } from '@app/users';
 import { judgeAttempt, lockAfterFailure, secondsUntil } from './lockout-policy';
 import { LockoutRepository } from './lockout.repository';
+import { AuthErrors } from '../errors';
 
 export interface Reservation {
   emailKey: string;
@@ -61,8 +62,6 @@ export class LockoutService {
   }
 
   private locked(retryAfter: number): ProblemException {
-    return new ProblemException(423, 'account_locked', 'Too many failed sign-in attempts; try again later', {
-      headers: { 'Retry-After': String(retryAfter) },
-    });
+    return AuthErrors.accountLocked(retryAfter);
   }
 }

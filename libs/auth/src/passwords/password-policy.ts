@@ -3,8 +3,8 @@ import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import * as common from '@zxcvbn-ts/language-common';
 import * as en from '@zxcvbn-ts/language-en';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { ProblemException } from '@app/common';
 import { BreachedPasswords } from './breached-passwords';
+import { AuthErrors } from '../errors';
 
 export type PasswordPolicyConfig = AppConfig['auth']['passwordPolicy'];
 
@@ -64,7 +64,7 @@ export class PasswordPolicy implements OnApplicationBootstrap {
   /** Throws 400 validation_failed (on `field`) listing every reason the password is refused. */
   async assert(password: string, owner: PasswordOwner, field = 'password'): Promise<void> {
     const problems = await this.problems(password, owner);
-    if (problems.length) throw ProblemException.validation(problems.map((message) => ({ field, message })), 'The password does not meet the policy');
+    if (problems.length) throw AuthErrors.passwordRefused(problems.map((message) => ({ field, message })));
   }
 
   /** Every reason the password is refused (empty: accepted). The breach check only runs for an otherwise acceptable password. */

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { ProblemException } from '../errors/problem.exception';
+import { CommonErrors } from '../errors/common-errors';
 
 /** Position in a newest-first listing: the (created_at, id) of the last row returned. */
 export interface Cursor {
@@ -20,7 +20,7 @@ export function decodeCursor(value: string): Cursor {
   const [iso, id, extra] = Buffer.from(value, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(iso ?? '');
   if (extra !== undefined || !id || !UUID.test(id) || Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== iso) {
-    throw ProblemException.validation([{ field: 'cursor', message: 'is not a valid cursor' }]);
+    throw CommonErrors.invalidCursor();
   }
   return { createdAt, id };
 }

@@ -52,14 +52,8 @@ export class AdminService {
       if (dto.is_active !== undefined && dto.is_active !== user.isActive) changes.is_active = { from: user.isActive, to: dto.is_active };
       await this.users.updateRoleAndStatus(id, { role: dto.role, isActive: dto.is_active }, tx);
       const revoked = disabling ? await this.sessions.revokeAllForUser(id, 'user_disabled', actor, { event: 'admin.session_revoked', tx }) : [];
-      await this.events.emit({
-        name: 'admin.user_updated',
-        outcome: 'success',
-        actorId: admin.userId,
-        targetUserId: id,
-        sessionId: admin.sessionId,
-        ip: client.ip,
-        userAgent: client.userAgent,
+      await this.events.record('admin.user_updated', actor, {
+        target: id,
         metadata: { changes, unlock: dto.unlock === true, revoked_sessions: revoked.length },
         tx,
       });

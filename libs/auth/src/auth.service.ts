@@ -44,16 +44,7 @@ export class AuthService {
     const passwordHash = await this.hasher.hash(dto.password);
     const registered = this.uow.run(async (tx) => {
       const user = await this.users.create({ email: dto.email, passwordHash, name: dto.name ?? null }, tx);
-      await this.events.emit({
-        name: 'user.registered',
-        outcome: 'success',
-        actorId: user.id,
-        targetUserId: user.id,
-        ip: client.ip,
-        userAgent: client.userAgent,
-        metadata: { method: 'password' },
-        tx,
-      });
+      await this.events.record('user.registered', { actorId: user.id, ...client }, { metadata: { method: 'password' }, tx });
       return user;
     });
     // a concurrent registration of the same address won the insert
@@ -65,23 +56,23 @@ export class AuthService {
   async login(dto: LoginDto, client: ClientInfo): Promise<IssuedTokens> {
     // the account (when the email has one) is the target; whoever is guessing is not its actor
     const onLocked = (userId: string | null) =>
-      this.events.emit({ name: 'auth.account_locked', outcome: 'failure', targetUserId: userId, ip: client.ip, userAgent: client.userAgent, metadata: { email: maskEmail(dto.email) } });
+      this.events.record('auth.account_locked', { actorId: null, ...client }, { target: userId, outcome: 'failure', metadata: { email: maskEmail(dto.email) } });
     const reservation = await this.lockout.reserve(dto.email, onLocked);
     const user = reservation.user;
     const verdict = user?.passwordHash ? await this.hasher.verify(user.passwordHash, dto.password) : await this.hasher.verifyDummy(dto.password);
 
     if (!user || !verdict) {
       await this.lockout.failed(reservation, onLocked);
-      await this.audit('auth.login', 'failure', client, { reason: 'invalid_credentials', email: maskEmail(dto.email) }, user?.id);
+      await this.events.record('auth.login', { actorId: user?.id ?? null, ...client }, { outcome: 'failure', metadata: { reason: 'invalid_credentials', email: maskEmail(dto.email) } });
       throw AuthErrors.invalidCredentials();
     }
     await this.lockout.succeeded(reservation);
     if (!user.isActive) {
-      await this.audit('auth.login', 'failure', client, { reason: 'account_disabled' }, user.id);
+      await this.events.record('auth.login', { actorId: user.id, ...client }, { outcome: 'failure', metadata: { reason: 'account_disabled' } });
       throw SessionsErrors.accountDisabled();
     }
     if (this.config.auth.requireEmailVerification && !user.emailVerifiedAt) {
-      await this.audit('auth.login', 'failure', client, { reason: 'email_not_verified' }, user.id);
+      await this.events.record('auth.login', { actorId: user.id, ...client }, { outcome: 'failure', metadata: { reason: 'email_not_verified' } });
       throw AuthErrors.emailNotVerified();
     }
     if (verdict === 'legacy' || this.hasher.needsRehash(user.passwordHash!)) {
@@ -98,17 +89,7 @@ export class AuthService {
     const now = this.clock.now();
     const started = await this.uow.run(async (tx) => {
       const s = await this.sessions.start(tx, user.id, method, client, now);
-      await this.events.emit({
-        name: method === 'password' ? 'auth.login' : 'oauth.login',
-        outcome: 'success',
-        actorId: user.id,
-        targetUserId: user.id,
-        sessionId: s.session.id,
-        ip: client.ip,
-        userAgent: client.userAgent,
-        metadata,
-        tx,
-      });
+      await this.events.record(method === 'password' ? 'auth.login' : 'oauth.login', { actorId: user.id, sessionId: s.session.id, ...client }, { metadata, tx });
       return s;
     });
     user.lastSigninAt = now;
@@ -142,27 +123,17 @@ export class AuthService {
   async changePassword(me: AuthContext, dto: ChangePasswordDto, client: ClientInfo): Promise<void> {
     const user = await this.me(me);
     const ok = user.passwordHash ? await this.hasher.verify(user.passwordHash, dto.current_password) : await this.hasher.verifyDummy(dto.current_password);
+    const actor = { actorId: user.id, sessionId: me.sessionId, ...client };
     if (!ok) {
-      await this.audit('password.changed', 'failure', client, { reason: 'invalid_current_password' }, user.id, me.sessionId);
+      await this.events.record('password.changed', actor, { outcome: 'failure', metadata: { reason: 'invalid_current_password' } });
       throw AuthErrors.invalidCurrentPassword();
     }
     await this.policy.assert(dto.new_password, user, 'new_password');
     const hash = await this.hasher.hash(dto.new_password);
-    const actor = { actorId: user.id, sessionId: me.sessionId, ...client };
     await this.uow.run(async (tx) => {
       await this.users.setPassword(user.id, hash, this.clock.now(), tx);
       const ids = await this.sessions.revokeAllForUser(user.id, 'password_changed', actor, { exceptId: me.sessionId, tx });
-      await this.events.emit({
-        name: 'password.changed',
-        outcome: 'success',
-        actorId: user.id,
-        targetUserId: user.id,
-        sessionId: me.sessionId,
-        ip: client.ip,
-        userAgent: client.userAgent,
-        metadata: { revoked_sessions: ids.length },
-        tx,
-      });
+      await this.events.record('password.changed', actor, { metadata: { revoked_sessions: ids.length }, tx });
     });
   }
 
@@ -184,16 +155,6 @@ export class AuthService {
     };
   }
 
-  private audit(
-    name: 'auth.login' | 'password.changed',
-    outcome: 'success' | 'failure',
-    client: ClientInfo,
-    metadata: Record<string, unknown>,
-    userId?: string,
-    sessionId?: string,
-  ): Promise<void> {
-    return this.events.emit({ name, outcome, actorId: userId ?? null, targetUserId: userId ?? null, sessionId, ip: client.ip, userAgent: client.userAgent, metadata });
-  }
 }
 
 /** Keeps audit metadata useful without storing full unknown emails: a***@example.com */

@@ -40,7 +40,7 @@ export class EmailVerificationService {
       const id = await this.tokens.consume(tx, token, 'verify_email');
       if (!id) throw EmailVerificationErrors.invalidLink();
       await this.users.markEmailVerified(id, this.clock.now(), tx);
-      await this.events.emit({ name: 'email.verified', outcome: 'success', actorId: id, targetUserId: id, ip: client.ip, userAgent: client.userAgent, tx });
+      await this.events.record('email.verified', { actorId: id, ...client }, { tx });
       return id;
     });
     return (await this.users.findById(userId))!;
@@ -72,14 +72,6 @@ export class EmailVerificationService {
     const token = await this.tokens.issue(tx, user.id, 'verify_email', ttl);
     const link = `${this.config.app.publicUrl}/api/v1/auth/verify-email?token=${encodeURIComponent(token)}`;
     await this.mailer.queue(tx, user.email, { template: 'verify_email', vars: { link, name: mailName(user), hours: Math.round(ttl / 3600) } });
-    await this.events.emit({
-      name: 'email.verification_sent',
-      outcome: 'success',
-      actorId: user.id,
-      targetUserId: user.id,
-      ip: client.ip,
-      userAgent: client.userAgent,
-      tx,
-    });
+    await this.events.record('email.verification_sent', { actorId: user.id, ...client }, { tx });
   }
 }

@@ -83,8 +83,9 @@ export class AccountLinker {
         tx,
       );
       await this.identities.insert({ userId: user.id, provider: profile.provider, providerUserId: profile.providerUserId, email: profile.email }, tx);
-      await this.events.emit({ ...this.audit('user.registered', user.id, null, client), metadata: { method: profile.provider }, tx });
-      await this.events.emit({ ...this.audit('oauth.linked', user.id, null, client), metadata: { provider: profile.provider, via: 'sign_up' }, tx });
+      const actor = { actorId: user.id, ...client };
+      await this.events.record('user.registered', actor, { metadata: { method: profile.provider }, tx });
+      await this.events.record('oauth.linked', actor, { metadata: { provider: profile.provider, via: 'sign_up' }, tx });
       return user;
     });
   }
@@ -100,18 +101,14 @@ export class AccountLinker {
     const claimed = await this.uow.run(async (tx) => {
       const unproven = await this.users.claimUnverified(existing.id, this.clock.now(), tx);
       if (unproven) {
-        await this.events.emit({ ...this.audit('user.account_claimed', existing.id, null, client), metadata: { via: profile.provider }, tx });
+        await this.events.record('user.account_claimed', actor, { metadata: { via: profile.provider }, tx });
       } else if (hadOtherOfProvider) {
         // verified by someone else between our read and the claim: its identities stay
         throw new OAuthFlowError('provider_already_linked', existing.id);
       }
       if (unproven) await this.sessions.revokeAllForUser(existing.id, 'unverified_account_claimed', actor, { tx });
       await this.identities.insert({ userId: existing.id, provider: profile.provider, providerUserId: profile.providerUserId, email: profile.email }, tx);
-      await this.events.emit({
-        ...this.audit('oauth.linked', existing.id, null, client),
-        metadata: { provider: profile.provider, via: 'email_match', unproven_login_removed: unproven },
-        tx,
-      });
+      await this.events.record('oauth.linked', actor, { metadata: { provider: profile.provider, via: 'email_match', unproven_login_removed: unproven }, tx });
       return unproven;
     });
     if (!claimed) return existing;
@@ -136,7 +133,7 @@ export class AccountLinker {
     if (current) throw new OAuthFlowError('provider_already_linked', userId);
     await this.uow.run(async (tx) => {
       await this.identities.insert({ userId, provider: profile.provider, providerUserId: profile.providerUserId, email: profile.email }, tx);
-      await this.events.emit({ ...this.audit('oauth.linked', userId, sessionId, client), metadata: { provider: profile.provider, via: 'link' }, tx });
+      await this.events.record('oauth.linked', { actorId: userId, sessionId, ...client }, { metadata: { provider: profile.provider, via: 'link' }, tx });
     });
   }
 
@@ -148,10 +145,6 @@ export class AccountLinker {
       throw new OAuthFlowError('email_not_verified', user.id);
     }
     return user;
-  }
-
-  private audit(name: 'oauth.linked' | 'user.registered' | 'user.account_claimed', userId: string, sessionId: string | null, client: ClientInfo) {
-    return { name, outcome: 'success' as const, actorId: userId, targetUserId: userId, sessionId, ip: client.ip, userAgent: client.userAgent };
   }
 }
 

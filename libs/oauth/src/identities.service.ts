@@ -28,7 +28,7 @@ export class IdentitiesService {
    */
   async unlink(me: AuthContext, provider: string, client: ClientInfo): Promise<void> {
     if (!isOAuthProviderName(provider)) throw OAuthErrors.identityNotFound();
-    const ctx = { actorId: me.userId, targetUserId: me.userId, sessionId: me.sessionId, ip: client.ip, userAgent: client.userAgent };
+    const actor = { actorId: me.userId, sessionId: me.sessionId, ...client };
     const refused = await this.uow.run(async (tx) => {
       const owner = await this.identities.lockOwner(me.userId, tx);
       const linked = owner ? await this.identities.listForUser(me.userId, tx) : [];
@@ -37,11 +37,11 @@ export class IdentitiesService {
       const others = linked.filter((i) => i !== target && this.providers.isEnabled(i.provider));
       if (!owner.hasPassword && others.length === 0) return true;
       await this.identities.delete(target.id, tx);
-      await this.events.emit({ name: 'oauth.unlinked', outcome: 'success', ...ctx, metadata: { provider }, tx });
+      await this.events.record('oauth.unlinked', actor, { metadata: { provider }, tx });
       return false;
     });
     if (refused) {
-      await this.events.emit({ name: 'oauth.unlinked', outcome: 'failure', ...ctx, metadata: { provider, reason: 'last_login_method' } });
+      await this.events.record('oauth.unlinked', actor, { outcome: 'failure', metadata: { provider, reason: 'last_login_method' } });
       throw OAuthErrors.lastLoginMethod();
     }
   }

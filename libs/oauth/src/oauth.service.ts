@@ -129,15 +129,7 @@ export class OAuthService {
     const user = grant ? await this.users.findById(grant.userId) : null;
     if (!grant || !user) throw OAuthErrors.invalidExchangeCode();
     if (!user.isActive) {
-      await this.events.emit({
-        name: 'oauth.login',
-        outcome: 'failure',
-        actorId: user.id,
-        targetUserId: user.id,
-        ip: client.ip,
-        userAgent: client.userAgent,
-        metadata: { provider: grant.provider, reason: 'account_disabled' },
-      });
+      await this.events.record('oauth.login', { actorId: user.id, ...client }, { outcome: 'failure', metadata: { provider: grant.provider, reason: 'account_disabled' } });
       throw SessionsErrors.accountDisabled();
     }
     return this.auth.signIn(user, grant.provider, client, { provider: grant.provider });
@@ -180,16 +172,11 @@ export class OAuthService {
   private async auditFailure(provider: OAuthProviderName, flow: OAuthFlow | null, failure: { code: OAuthCallbackError; userId: string | null }, client: ClientInfo): Promise<void> {
     const userId = flow?.link?.userId ?? failure.userId;
     try {
-      await this.events.emit({
-        name: flow?.link ? 'oauth.linked' : 'oauth.login',
-        outcome: 'failure',
-        actorId: userId,
-        targetUserId: userId,
-        sessionId: flow?.link?.sessionId ?? null,
-        ip: client.ip,
-        userAgent: client.userAgent,
-        metadata: { provider, reason: failure.code },
-      });
+      await this.events.record(
+        flow?.link ? 'oauth.linked' : 'oauth.login',
+        { actorId: userId, sessionId: flow?.link?.sessionId ?? null, ...client },
+        { outcome: 'failure', metadata: { provider, reason: failure.code } },
+      );
     } catch (err) {
       // the browser still gets its error redirect; the audit store being down is reported by health
       this.logger.error(`Could not record the failed OAuth callback: ${(err as Error).message}`);

@@ -41,15 +41,7 @@ export class PasswordResetService {
         const token = await this.tokens.issue(tx, user.id, 'reset_password', ttl);
         const link = `${this.config.app.frontendUrl}/reset-password?token=${encodeURIComponent(token)}`;
         await this.mailer.queue(tx, user.email, { template: 'reset_password', vars: { link, name: mailName(user), minutes: Math.round(ttl / 60) } });
-        await this.events.emit({
-          name: 'password.reset_requested',
-          outcome: 'success',
-          actorId: null,
-          targetUserId: user.id,
-          ip: client.ip,
-          userAgent: client.userAgent,
-          tx,
-        });
+        await this.events.record('password.reset_requested', { actorId: null, ...client }, { target: user.id, tx });
       });
     }
     await padTo(started, REQUEST_FLOOR_MS);
@@ -75,28 +67,10 @@ export class PasswordResetService {
       await this.users.setPassword(userId, hash, now, tx);
       const actor = { actorId: userId, ...client };
       if (claimed) {
-        await this.events.emit({
-          name: 'user.account_claimed',
-          outcome: 'success',
-          actorId: userId,
-          targetUserId: userId,
-          ip: client.ip,
-          userAgent: client.userAgent,
-          metadata: { via: 'password_reset' },
-          tx,
-        });
+        await this.events.record('user.account_claimed', actor, { metadata: { via: 'password_reset' }, tx });
       }
       const revoked = await this.sessions.revokeAllForUser(userId, 'password_reset', actor, { tx });
-      await this.events.emit({
-        name: 'password.reset_completed',
-        outcome: 'success',
-        actorId: userId,
-        targetUserId: userId,
-        ip: client.ip,
-        userAgent: client.userAgent,
-        metadata: { revoked_sessions: revoked.length },
-        tx,
-      });
+      await this.events.record('password.reset_completed', actor, { metadata: { revoked_sessions: revoked.length }, tx });
       return userId;
     });
     const user = await this.users.findById(outcome);

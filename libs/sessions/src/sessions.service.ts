@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { UnitOfWork } from '@app/database';
 import type { User } from '@app/users';
-import { Clock, type ClientInfo, decodeCursor, DomainEvents, generateToken, SecretBox, sha256, type Tx } from '@app/common';
+import { type Actor, Clock, type ClientInfo, decodeCursor, DomainEvents, generateToken, SecretBox, sha256, type Tx } from '@app/common';
 import { AccessStateService } from './access-state.service';
 import { AuthMethod, Session } from './session.rows';
 import { SessionsRepository, SessionWithEmail } from './sessions.repository';
@@ -16,11 +16,6 @@ export interface StartedSession {
 export interface RotatedSession extends StartedSession {
   /** the session's user as the rotation read it (under the session lock) */
   user: User;
-}
-
-export interface Actor extends Partial<ClientInfo> {
-  actorId: string;
-  sessionId?: string;
 }
 
 type RevocationEvent = 'session.revoked' | 'auth.logout' | 'admin.session_revoked';
@@ -88,14 +83,8 @@ export class SessionsService {
         if (locked.kind === 'reused') {
           const session = locked.session;
           tx.afterCommit(() => this.accessState.sessionsRevoked(session.userId, [session.id]));
-          await this.events.emit({
-            name: 'auth.refresh_reused',
+          await this.events.record('auth.refresh_reused', { actorId: session.userId, sessionId: session.id, ...client }, {
             outcome: 'failure',
-            actorId: session.userId,
-            targetUserId: session.userId,
-            sessionId: session.id,
-            ip: client.ip,
-            userAgent: client.userAgent,
             metadata: { action: 'session_revoked' },
             tx,
           });
@@ -158,14 +147,8 @@ export class SessionsService {
       const ids = await this.repo.revokeAllForUser(tx, userId, reason, this.clock.now(), opts.exceptId);
       if (ids.length === 0) return ids;
       tx.afterCommit(() => this.accessState.sessionsRevoked(userId, ids));
-      await this.events.emit({
-        name: opts.event ?? 'session.revoked',
-        outcome: 'success',
-        actorId: actor.actorId,
-        targetUserId: userId,
-        sessionId: actor.sessionId,
-        ip: actor.ip,
-        userAgent: actor.userAgent,
+      await this.events.record(opts.event ?? 'session.revoked', actor, {
+        target: userId,
         metadata: { reason, revoked_session_ids: ids.slice(0, 50), count: ids.length },
         tx,
       });
@@ -192,17 +175,7 @@ export class SessionsService {
       if (revoked.length) tx.afterCommit(() => this.accessState.sessionsRevoked(userId, revoked));
       // a logout of an already-ended session is still the user's logout
       if (revoked.length === 0 && event !== 'auth.logout') return;
-      await this.events.emit({
-        name: event,
-        outcome: 'success',
-        actorId: actor.actorId,
-        targetUserId: userId,
-        sessionId: actor.sessionId ?? ids[0],
-        ip: actor.ip,
-        userAgent: actor.userAgent,
-        metadata: { reason, revoked_session_ids: ids },
-        tx,
-      });
+      await this.events.record(event, { ...actor, sessionId: actor.sessionId ?? ids[0] }, { target: userId, metadata: { reason, revoked_session_ids: ids }, tx });
     });
   }
 }

@@ -20,16 +20,7 @@ export class UsersService {
 
   async updateProfile(id: string, name: string | null, ctx: { sessionId?: string; ip: string | null; userAgent: string | null }): Promise<User> {
     await this.users.updateName(id, name);
-    await this.events.emit({
-      name: 'user.profile_updated',
-      outcome: 'success',
-      actorId: id,
-      targetUserId: id,
-      sessionId: ctx.sessionId,
-      ip: ctx.ip,
-      userAgent: ctx.userAgent,
-      metadata: { fields: ['name'] },
-    });
+    await this.events.record('user.profile_updated', { actorId: id, ...ctx }, { metadata: { fields: ['name'] } });
     return this.getById(id);
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
+import type { ClientInfo } from '../decorators/client-info.decorator';
 import type { Tx } from '../util/tx';
 
 /** The audit event names of API.md (the minimum set) plus the failures worth keeping. */
@@ -44,15 +45,44 @@ export interface DomainEvent {
   tx?: Tx;
 }
 
+/** Who did it: a user (null: nobody signed in, e.g. a reset request or a lockout), their session, and from where. */
+export interface Actor extends Partial<ClientInfo> {
+  actorId: string | null;
+  sessionId?: string | null;
+}
+
+export interface RecordOptions {
+  /** the user the event is about; the actor when not given */
+  target?: string | null;
+  /** `success` when not given */
+  outcome?: 'success' | 'failure';
+  /** never passwords or tokens */
+  metadata?: Record<string, unknown>;
+  /** the unit of work of the change the event describes: the record commits or rolls back with it */
+  tx?: Tx;
+}
+
 /**
- * Emits typed domain events and waits for the listeners: a listener that fails inside a
+ * Records typed domain events and waits for the listeners: a listener that fails inside a
  * transaction fails the change, so an accepted change never loses its audit record.
  */
 @Injectable()
 export class DomainEvents {
   constructor(private readonly emitter: EventEmitter2) {}
 
-  async emit(event: DomainEvent): Promise<void> {
+  /** `record('password.changed', actor, { metadata, tx })`: one event of `name` by `actor`. */
+  async record(name: DomainEventName, actor: Actor, opts: RecordOptions = {}): Promise<void> {
+    const event: DomainEvent = {
+      name,
+      outcome: opts.outcome ?? 'success',
+      actorId: actor.actorId,
+      targetUserId: opts.target === undefined ? actor.actorId : opts.target,
+      sessionId: actor.sessionId ?? null,
+      ip: actor.ip ?? null,
+      userAgent: actor.userAgent ?? null,
+      metadata: opts.metadata,
+      tx: opts.tx,
+    };
     await this.emitter.emitAsync(event.name, event);
   }
 }

@@ -22,3 +22,4 @@ export * from './logging/logging.module';
 export * from './util/timing';
 export * from './util/email';
 export * from './validation/text.validators';
+export * from './util/periodic-job';

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { PeriodicJob } from '@app/common';
 import { PurgeCounts, PurgePolicy, PurgeRepository } from './purge.repository';
 
 export const PURGE_OPTIONS = Symbol('PURGE_OPTIONS');
@@ -36,9 +37,7 @@ const FIRST_RUN_MS = 1_000;
 @Injectable()
 export class PurgeService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Purge');
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<PurgeCounts | null>;
-  private stopped = false;
+  private readonly job = new PeriodicJob('Purge', this.logger, () => this.purge());
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -63,38 +62,26 @@ export class PurgeService implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running?.catch(() => undefined);
+    await this.job.stop();
   }
 
   start(): void {
-    this.stopped = false;
-    const tick = async () => {
-      if (this.stopped) return;
-      try {
-        await this.runOnce();
-      } catch (err) {
-        this.logger.warn(`Purge run failed: ${(err as Error).message}`);
-      }
-      if (!this.stopped) this.timer = setTimeout(tick, INTERVAL_MS).unref();
-    };
-    this.timer = setTimeout(tick, FIRST_RUN_MS).unref();
+    this.job.start(INTERVAL_MS, FIRST_RUN_MS);
   }
 
-  /** One run; resolves with what was removed, or null when another node was purging. */
-  async runOnce(): Promise<PurgeCounts | null> {
-    if (this.running) return this.running;
-    this.running = (async () => {
-      const counts = await this.repo.purge(this.policy, BATCH_SIZE, MAX_BATCHES, this.config.app.embedded);
-      if (counts === null) {
-        this.logger.debug('Another node holds the purge lock; skipping this run');
-      } else {
-        const removed = Object.entries(counts).filter(([, n]) => n > 0);
-        if (removed.length) this.logger.log(`Purged ${removed.map(([k, n]) => `${k}=${n}`).join(' ')}`);
-      }
-      return counts;
-    })().finally(() => (this.running = undefined));
-    return this.running;
+  /** One run (joins one in flight); resolves with what was removed, or null when another node was purging. */
+  runOnce(): Promise<PurgeCounts | null> {
+    return this.job.runOnce();
+  }
+
+  private async purge(): Promise<PurgeCounts | null> {
+    const counts = await this.repo.purge(this.policy, BATCH_SIZE, MAX_BATCHES, this.config.app.embedded);
+    if (counts === null) {
+      this.logger.debug('Another node holds the purge lock; skipping this run');
+    } else {
+      const removed = Object.entries(counts).filter(([, n]) => n > 0);
+      if (removed.length) this.logger.log(`Purged ${removed.map(([k, n]) => `${k}=${n}`).join(' ')}`);
+    }
+    return counts;
   }
 }

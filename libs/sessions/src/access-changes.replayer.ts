@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { PeriodicJob } from '@app/common';
 import { UnitOfWork } from '@app/database';
 import { AccessChangesRepository } from './access-changes.repository';
 import { AccessStateService } from './access-state.service';
@@ -19,9 +20,7 @@ const BATCH = 500;
 @Injectable()
 export class AccessChangesReplayer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(AccessChangesReplayer.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private failing = false;
+  private readonly job = new PeriodicJob('Access-change replay', this.logger, () => this.replay());
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -30,17 +29,19 @@ export class AccessChangesReplayer implements OnApplicationBootstrap, OnModuleDe
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.tick(), ACCESS_REPLAY_INTERVAL_MS);
-    this.timer.unref();
+    this.job.start(ACCESS_REPLAY_INTERVAL_MS, ACCESS_REPLAY_INTERVAL_MS);
   }
 
   async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.job.stop();
   }
 
-  /** One pass (also callable from tests); resolves how many changes were applied. */
-  async replayOnce(): Promise<number> {
+  /** One pass (joins one in flight; also callable from tests); resolves how many changes were applied. */
+  replayOnce(): Promise<number> {
+    return this.job.runOnce();
+  }
+
+  private async replay(): Promise<number> {
     const startedAt = Date.now();
     const minAge = this.accessState.unsynced ? 0 : ACCESS_REPLAY_INTERVAL_MS;
     let applied = 0;
@@ -64,19 +65,4 @@ export class AccessChangesReplayer implements OnApplicationBootstrap, OnModuleDe
     return applied;
   }
 
-  private async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = this.replayOnce().then(
-      () => {
-        if (this.failing) this.logger.log('Access-change replay works again');
-        this.failing = false;
-      },
-      (err: Error) => {
-        if (!this.failing) this.logger.warn(`Access-change replay failed (${err.message}); retrying every ${ACCESS_REPLAY_INTERVAL_MS} ms`);
-        this.failing = true;
-      },
-    );
-    await this.running;
-    this.running = undefined;
-  }
 }

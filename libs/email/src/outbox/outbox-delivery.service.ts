@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { SecretBox } from '@app/common';
+import { PeriodicJob, SecretBox } from '@app/common';
 import { MailMessage, MailSendError, MailTransport } from '../transport/mail-transport';
 import { OUTBOX_SEAL_PURPOSE } from './mailer.service';
 import { ClaimedMail, OutboxRepository } from './outbox.repository';
@@ -25,9 +25,7 @@ export function retryDelayMs(attempt: number, baseMs: number, random = Math.rand
 export class OutboxDeliveryService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Outbox');
   private readonly box: SecretBox;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
-  private stopped = false;
+  private readonly job = new PeriodicJob('Outbox delivery', this.logger, () => this.deliverDue());
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -42,39 +40,27 @@ export class OutboxDeliveryService implements OnApplicationBootstrap, OnApplicat
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running?.catch(() => undefined);
+    await this.job.stop();
   }
 
   start(): void {
-    this.stopped = false;
-    const tick = async () => {
-      if (this.stopped) return;
-      try {
-        await this.runOnce();
-      } catch (err) {
-        this.logger.warn(`Outbox delivery pass failed: ${(err as Error).message}`);
-      }
-      if (!this.stopped) this.timer = setTimeout(tick, this.config.email.pollIntervalMs).unref();
-    };
-    this.timer = setTimeout(tick, 0).unref();
+    this.job.start(this.config.email.pollIntervalMs);
   }
 
-  /** One delivery pass until nothing is due; resolves with the number of mails handled. */
-  async runOnce(): Promise<number> {
-    if (this.running) return this.running;
-    this.running = (async () => {
-      let handled = 0;
-      for (;;) {
-        const batch = await this.repo.claim(BATCH, LEASE_MS);
-        if (batch.length === 0) return handled;
-        await Promise.all(batch.map((mail) => this.deliver(mail)));
-        handled += batch.length;
-        if (this.stopped) return handled;
-      }
-    })().finally(() => (this.running = undefined));
-    return this.running;
+  /** One delivery pass until nothing is due (joins one in flight); resolves with the number of mails handled. */
+  runOnce(): Promise<number> {
+    return this.job.runOnce();
+  }
+
+  private async deliverDue(): Promise<number> {
+    let handled = 0;
+    for (;;) {
+      const batch = await this.repo.claim(BATCH, LEASE_MS);
+      if (batch.length === 0) return handled;
+      await Promise.all(batch.map((mail) => this.deliver(mail)));
+      handled += batch.length;
+      if (this.job.stopped) return handled;
+    }
   }
 
   private async deliver(mail: ClaimedMail): Promise<void> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions, queryRows } from '@app/database';
-import { createTestDatabase, TestDatabase } from './support/database';
+import { createTestDatabase, TestDatabase } from '../support/database';
 
 /**
  * queryRows (the hot-path statement helper) gives the same rows on both drivers, goes through the

@@ -57,6 +57,15 @@ describe.each(DRIVERS)('LockoutRepository on %s', (kind) => {
     expect(await repo.lock(k, at(900_000))).toBe(true);
   });
 
+  it('after a lock the count starts again at 1, even while the counting window it began in would still run', async () => {
+    const k = key();
+    const longWindow = 3600; // a counting window longer than the lock
+    for (let i = 0; i < 3; i++) await repo.reserve(k, at(i), longWindow);
+    await repo.lock(k, at(60_000));
+    expect(await repo.reserve(k, at(60_000), longWindow)).toEqual({ attempts: 1, lockedUntil: null, user: null });
+    expect(await row(k)).toMatchObject({ attempts: 1, window_started_at: at(60_000), locked_until: null });
+  });
+
   it('lock() sets the lock only once (true the first time), and needs a counted attempt', async () => {
     const k = key();
     expect(await repo.lock(k, at(60_000))).toBe(false); // no row: nothing to lock
@@ -81,18 +90,20 @@ describe.each(DRIVERS)('LockoutRepository on %s', (kind) => {
   });
 
   it('reserve reads the account by its canonical address in the same statement (null when there is none, still counted)', async () => {
+    // an IDN domain: the canonical address (IDNA, NFKC, lower case) is not what lower(email) gives
     const local = uniqueEmail('Ada.Lovelace').split('@')[0];
-    const user = await createUser(db.ds, `  ${local}@EXAMPLE.com`);
-    const k = LockoutService.key(`${local.toUpperCase()}@example.COM `);
+    const user = await createUser(db.ds, `  ${local}@Bücher.Example `);
+    const k = LockoutService.key(`${local.toUpperCase()}@BÜCHER.example`);
+    expect(k).toBe(`${local.toLowerCase()}@xn--bcher-kva.example`);
 
     const r = await repo.reserve(k, at(0), WINDOW_S);
     expect(r.attempts).toBe(1);
-    expect(r.user).toMatchObject({ id: user.id, email: `${local}@EXAMPLE.com`, isActive: true, passwordHash: 'not-a-real-hash', version: user.version });
+    expect(r.user).toMatchObject({ id: user.id, email: `${local}@Bücher.Example`, isActive: true, passwordHash: 'not-a-real-hash', version: user.version });
 
     const nobody = key();
     expect(await repo.reserve(nobody, at(0), WINDOW_S)).toEqual({ attempts: 1, lockedUntil: null, user: null });
     // the key is matched as given: a spelling that is not the canonical one finds no account
-    expect((await repo.reserve(`${local.toUpperCase()}@example.com`, at(0), WINDOW_S)).user).toBeNull();
+    expect((await repo.reserve(`${local.toLowerCase()}@bücher.example`, at(0), WINDOW_S)).user).toBeNull();
   });
 
   itConcurrently(kind)('20 concurrent reservations of one email count each attempt exactly once (new and existing row)', async () => {

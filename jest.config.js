@@ -1,4 +1,7 @@
-/** Two projects: fast unit specs next to the code, e2e suites in test/ against real PostgreSQL + Redis. */
+/**
+ * Three projects: fast unit specs next to the code; repository contract tests (test/int) that run the
+ * repositories' SQL against both PostgreSQL and PGlite; e2e suites in test/ against real PostgreSQL + Redis.
+ */
 const swc = [
   '@swc/jest',
   {
@@ -37,6 +40,18 @@ module.exports = {
       transform,
       transformIgnorePatterns,
       moduleNameMapper,
+    },
+    {
+      displayName: 'int',
+      rootDir: __dirname,
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/test/int/**/*.int-spec.ts'],
+      transform,
+      transformIgnorePatterns,
+      moduleNameMapper,
+      // PostgreSQL only: these suites never touch Redis
+      globalSetup: '<rootDir>/test/support/postgres-ready.ts',
+      slowTestThreshold: 15,
     },
     {
       displayName: 'e2e',

@@ -96,7 +96,7 @@ describe.each(DRIVERS)('OutboxRepository on %s', (kind) => {
   it('markRetry puts the mail back as pending, due later: not claimable now; the payload and attempts kept', async () => {
     const id = await enqueue();
     await repo.claim(10, 60_000);
-    await repo.markRetry(id, 30_000, 'HTTP 503 '.repeat(100));
+    await repo.markRetry({ id, attempts: 1 }, 30_000, 'HTTP 503 '.repeat(100));
     const retried = await row(id);
     expect(retried).toMatchObject({ status: 'pending', attempts: 1, locked_until: null, payload: { sealed: `sealed-for-${id}` } });
     expect(retried.last_error).toHaveLength(500);
@@ -112,8 +112,8 @@ describe.each(DRIVERS)('OutboxRepository on %s', (kind) => {
   it('markSent and markFailed end the mail and wipe its payload; neither is claimed again', async () => {
     const [sent, failed] = [await enqueue(), await enqueue()];
     await repo.claim(10, 60_000);
-    await repo.markSent(sent, 'provider-123');
-    await repo.markFailed(failed, 'x'.repeat(600));
+    expect(await repo.markSent({ id: sent, attempts: 1 }, 'provider-123')).toBe(true);
+    expect(await repo.markFailed({ id: failed, attempts: 1 }, 'x'.repeat(600))).toBe(true);
 
     const s = await row(sent);
     expect(s).toMatchObject({ status: 'sent', provider_message_id: 'provider-123', last_error: null, locked_until: null, sent_at: expect.any(Date) });
@@ -137,31 +137,28 @@ describe.each(DRIVERS)('OutboxRepository on %s', (kind) => {
     await repo.claim(2, 60_000); // a and one more: sending is neither pending nor failed
     expect(await repo.stats()).toMatchObject({ pending: 2, failed: 0 });
     const [sending] = await db.ds.query(`SELECT id FROM email_outbox WHERE status = 'sending' AND id <> $1`, [a]);
-    await repo.markSent(a, null);
-    await repo.markFailed(sending.id, 'refused');
+    await repo.markSent({ id: a, attempts: 1 }, null);
+    await repo.markFailed({ id: sending.id, attempts: 1 }, 'refused');
     expect(await repo.stats()).toMatchObject({ pending: 2, failed: 1 });
     expect([b, c, d]).toContain(sending.id);
   });
 
   /*
-   * KNOWN BUG, not fixed here: markSent / markRetry / markFailed update the row by id alone, not
-   * fenced by the lease (no `status = 'sending' AND attempts = <the claim's attempt>`). A worker
-   * whose lease ran out while it was still sending (LEASE_MS 60 s against a 10 s send timeout: a
-   * stall of ~50 s — a paused process, an event loop blocked) records its outcome over the one of
-   * the worker that took the mail over: here its late markRetry turns a mail that was sent back
-   * into a pending one whose payload markSent already wiped, so the next claim hands out
-   * `sealed: null` and OutboxDeliveryService marks the delivered mail failed with "payload cannot
-   * be opened (JWT_SECRET changed?)". (A late markSent over the new holder's later markRetry leaves
-   * a pending mail with no payload the same way.) `it.failing`: passes while the bug is there;
-   * once the marks are fenced, it fails — make it a plain `it`.
+   * A worker whose lease ran out while it was still sending (LEASE_MS 60 s against a 10 s send
+   * timeout: a stall of ~50 s — a paused process, a blocked event loop) must not record its
+   * outcome over the one of the worker that took the mail over. Before the marks were fenced by
+   * the lease (status 'sending' and the claim's attempt number), A's late markRetry turned the mail
+   * B had sent back into a pending one whose payload was already wiped, and the next claim marked
+   * a delivered mail failed ("payload cannot be opened").
    */
-  it.failing('KNOWN BUG: a worker whose lease ran out cannot overwrite the outcome of the worker that took the mail over', async () => {
+  it('a worker whose lease ran out cannot overwrite the outcome of the worker that took the mail over', async () => {
     const id = await enqueue();
     expect(await repo.claim(10, 60_000)).toMatchObject([{ id, attempts: 1 }]); // worker A
     await expireLease(id); // A stalls past its lease
     expect(await repo.claim(10, 60_000)).toMatchObject([{ id, attempts: 2 }]); // worker B takes it over
-    await repo.markSent(id, 'provider-1'); // B delivers it
-    await repo.markRetry(id, 0, 'send timed out'); // A's late outcome
+    expect(await repo.markSent({ id, attempts: 2 }, 'provider-1')).toBe(true); // B delivers it
+    expect(await repo.markRetry({ id, attempts: 1 }, 0, 'send timed out')).toBe(false); // A's late outcome
+    expect(await repo.markFailed({ id, attempts: 1 }, 'late')).toBe(false);
 
     expect(await row(id)).toMatchObject({ status: 'sent', provider_message_id: 'provider-1' });
     expect(await repo.claim(10, 60_000)).toEqual([]);

@@ -66,20 +66,20 @@ export class OutboxDeliveryService implements OnApplicationBootstrap, OnApplicat
   private async deliver(mail: ClaimedMail): Promise<void> {
     const opened = mail.sealed ? this.box.open(mail.sealed, mail.id) : null;
     if (!opened) {
-      await this.repo.markFailed(mail.id, 'payload cannot be opened (JWT_SECRET changed?)');
+      await this.repo.markFailed(mail, 'payload cannot be opened (JWT_SECRET changed?)');
       return;
     }
     const message = { ...(JSON.parse(opened) as Omit<MailMessage, 'to'>), to: mail.recipient };
     try {
       const providerId = await this.transport.send(message, mail.id);
-      await this.repo.markSent(mail.id, providerId);
+      await this.repo.markSent(mail, providerId);
     } catch (err) {
       const e = err instanceof MailSendError ? err : new MailSendError((err as Error).message, false);
       if (e.permanent || mail.attempts >= this.config.email.maxAttempts) {
         this.logger.warn(`Mail ${mail.id} (${mail.template}) failed for good after ${mail.attempts} attempt(s): ${e.message}`);
-        await this.repo.markFailed(mail.id, e.message);
+        await this.repo.markFailed(mail, e.message);
       } else {
-        await this.repo.markRetry(mail.id, retryDelayMs(mail.attempts, this.config.email.retryBaseMs), e.message);
+        await this.repo.markRetry(mail, retryDelayMs(mail.attempts, this.config.email.retryBaseMs), e.message);
       }
     }
   }

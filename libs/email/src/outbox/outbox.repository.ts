@@ -13,6 +13,12 @@ export interface ClaimedMail {
   attempts: number;
 }
 
+/** Who holds a claimed mail: its id and the attempt number its claim gave it. */
+export interface OutboxLease {
+  id: string;
+  attempts: number;
+}
+
 export interface OutboxStats {
   pending: number;
   failed: number;
@@ -54,33 +60,46 @@ export class OutboxRepository {
     return claimed as unknown as ClaimedMail[];
   }
 
-  async markSent(id: string, providerMessageId: string | null): Promise<void> {
-    await queryRows(
+  /*
+   * The three outcomes are fenced by the lease: they apply only while the mail is still `sending`
+   * under the claim that took it (its attempt number). A worker whose lease ran out while it was
+   * still sending (a stall past LEASE_MS) finds the mail taken over and changes nothing, so it
+   * cannot put a mail another worker delivered back to pending (with its payload already wiped)
+   * or overwrite a newer outcome. Each resolves whether the outcome was recorded.
+   */
+
+  async markSent(lease: OutboxLease, providerMessageId: string | null): Promise<boolean> {
+    const rows = await queryRows(
       this.ds,
       `UPDATE email_outbox SET status = 'sent', sent_at = now(), locked_until = NULL, last_error = NULL,
-              provider_message_id = $2, payload = '{}'::jsonb WHERE id = $1`,
-      [id, providerMessageId],
+              provider_message_id = $3, payload = '{}'::jsonb
+        WHERE id = $1 AND status = 'sending' AND attempts = $2 RETURNING id`,
+      [lease.id, lease.attempts, providerMessageId],
     );
+    return rows.length > 0;
   }
 
-  async markRetry(id: string, delayMs: number, error: string): Promise<void> {
-    await queryRows(
+  async markRetry(lease: OutboxLease, delayMs: number, error: string): Promise<boolean> {
+    const rows = await queryRows(
       this.ds,
-      `UPDATE email_outbox SET status = 'pending', locked_until = NULL, last_error = $3,
-              next_attempt_at = now() + make_interval(secs => $2::double precision / 1000) WHERE id = $1`,
-      [id, delayMs, error.slice(0, 500)],
+      `UPDATE email_outbox SET status = 'pending', locked_until = NULL, last_error = $4,
+              next_attempt_at = now() + make_interval(secs => $3::double precision / 1000)
+        WHERE id = $1 AND status = 'sending' AND attempts = $2 RETURNING id`,
+      [lease.id, lease.attempts, delayMs, error.slice(0, 500)],
     );
+    return rows.length > 0;
   }
 
-  async markFailed(id: string, error: string): Promise<void> {
-    await queryRows(
+  async markFailed(lease: OutboxLease, error: string): Promise<boolean> {
+    const rows = await queryRows(
       this.ds,
-      `UPDATE email_outbox SET status = 'failed', locked_until = NULL, last_error = $2, payload = '{}'::jsonb WHERE id = $1`,
-      [id, error.slice(0, 500)],
+      `UPDATE email_outbox SET status = 'failed', locked_until = NULL, last_error = $3, payload = '{}'::jsonb
+        WHERE id = $1 AND status = 'sending' AND attempts = $2 RETURNING id`,
+      [lease.id, lease.attempts, error.slice(0, 500)],
     );
+    return rows.length > 0;
   }
 
-  /** Cheap enough to poll every second: partial indexes, no table scan. */
   async stats(): Promise<OutboxStats> {
     const [r] = (await queryRows(
       this.ds,

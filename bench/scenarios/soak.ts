@@ -52,7 +52,7 @@ export async function soak(ctx: BenchContext): Promise<SoakResult> {
     samples.push({ t, rssMb: rss, ...(typeof heap === 'number' ? { heapMb: heap } : {}) });
   };
   const sampler = setInterval(() => void sample(), 5000);
-  let streams: autocannon.Result[] = [];
+  let streams: autocannon.Result[];
   try {
     streams = await mixedLoad(ctx, seconds);
   } finally {

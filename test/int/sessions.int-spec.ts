@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 // repositories are internal to their library (not in its index): the contract tests reach in on purpose
 import { SessionsRepository, type RotationInput, type RotationOutcome } from '../../libs/sessions/src/sessions.repository';
-import { Session } from '@app/sessions';
 import type { User } from '@app/users';
 import { createUser, DRIVERS, itConcurrently, useDatabase } from './support/drivers';
 
@@ -16,7 +15,7 @@ const hash = () => randomBytes(32).toString('hex');
  * serialised path with its grace window and reuse detection) and revocation.
  */
 describe.each(DRIVERS)('SessionsRepository on %s', (kind) => {
-  const db = useDatabase(kind, { poolSize: 12, entities: [Session] });
+  const db = useDatabase(kind, { poolSize: 12 });
   let repo: SessionsRepository;
 
   beforeAll(() => {

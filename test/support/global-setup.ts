@@ -10,7 +10,7 @@ export default async function globalSetup(): Promise<void> {
     await redis.connect();
     await redis.ping();
   } catch (err) {
-    throw new Error(`Redis is not answering at ${TEST_REDIS_URL} (${(err as Error).message}); start it before npm test`);
+    throw new Error(`Redis is not answering at ${TEST_REDIS_URL} (${(err as Error).message}); start it before npm test`, { cause: err });
   } finally {
     redis.disconnect();
   }

@@ -8,7 +8,6 @@ export interface HttpResult {
   status: number;
   headers: http.IncomingHttpHeaders;
   text: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   body: any;
   error?: string;
   /** when the answer (or the failure) arrived, Date.now() */
@@ -68,7 +67,7 @@ export function send(base: string, o: SendOptions): Promise<HttpResult> {
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
-          let body: unknown = undefined;
+          let body: unknown;
           try {
             body = text ? JSON.parse(text) : undefined;
           } catch {

@@ -8,7 +8,7 @@ export async function assertPostgresAnswers(): Promise<void> {
     await pg.connect();
     await pg.query('SELECT 1');
   } catch (err) {
-    throw new Error(`PostgreSQL is not answering at ${TEST_PG_ADMIN_URL} (${(err as Error).message}); start it before npm test`);
+    throw new Error(`PostgreSQL is not answering at ${TEST_PG_ADMIN_URL} (${(err as Error).message}); start it before npm test`, { cause: err });
   } finally {
     await pg.end().catch(() => undefined);
   }

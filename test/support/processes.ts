@@ -156,7 +156,7 @@ export class ServerProcess {
     try {
       await waitForHttp(this.url, this.options.readyPath, { timeoutMs: this.options.bootTimeoutMs ?? 45000, gone: () => this.gone() });
     } catch (err) {
-      throw new Error(`${this.options.name} did not start: ${(err as Error).message}\n${this.output()}`);
+      throw new Error(`${this.options.name} did not start: ${(err as Error).message}\n${this.output()}`, { cause: err });
     }
   }
 

@@ -30,8 +30,6 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** run every migration (default true) */
   migrate?: boolean;
-  /** the TypeORM entities the repository reads through (the app loads them with autoLoadEntities) */
-  entities?: Function[];
 }
 
 /**
@@ -52,7 +50,7 @@ export function useDatabase(kind: DriverKind, opts: DatabaseOptions = {}): Datab
   beforeAll(async () => {
     if (kind === 'postgres') db = await createTestDatabase();
     else dir = mkdtempSync(join(tmpdir(), 'idp-int-'));
-    ds = new DataSource({ ...dataSourceOptions({ url: db?.url, dataDir: dir ?? '', poolSize: opts.poolSize ?? 4 }), entities: opts.entities ?? [] });
+    ds = new DataSource({ ...dataSourceOptions({ url: db?.url, dataDir: dir ?? '', poolSize: opts.poolSize ?? 4 }) });
     await ds.initialize();
     if (opts.migrate !== false) await ds.runMigrations({ transaction: 'each' });
     uow = new UnitOfWork(ds);

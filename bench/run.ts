@@ -115,7 +115,7 @@ async function runOnProduct(setup: Setup): Promise<void> {
     const measurer = new Measurer(options, () => product.gone());
     const ctx: BenchContext = { options, measurer, product, api, jwt, healthToken, id: services.id, me, admin, results, extra };
     await runScenarios(ctx);
-    if (options.argv.includes('--adapter-trial')) await measureAdapterTrial(ctx, productEnv(services, jwt, healthToken), join(ROOT, 'bench/fastify-trial.log'));
+    if (options.argv.includes('--adapter-trial')) await measureAdapterTrial(ctx, productEnv(services, jwt, healthToken), join(ROOT, 'bench/express-trial.log'));
   } finally {
     extra.serverExitCode = await product.terminate(20000);
   }

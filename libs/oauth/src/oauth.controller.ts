@@ -14,7 +14,7 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type AuthContext, Client, type ClientInfo, CurrentUser, ProblemException, Public } from '@app/common';
 import { AuthCookies, type IssuedTokens, TokenPairDto } from '@app/auth';
 import { AuthorizeUrlDto, ExchangeCodeDto, InitiateQueryDto, LinkProviderDto, OAuthProviderListDto } from './dto/oauth.dto';
@@ -66,7 +66,7 @@ export class OAuthController {
   @ApiBadRequestResponse({ description: 'validation_failed: redirect_to is not a path on FRONTEND_URL, or both redirect_to and link_ticket' })
   @ApiNotFoundResponse({ description: 'not_found: unknown or unconfigured provider' })
   @ApiServiceUnavailableResponse({ description: 'service_unavailable: the state store (Redis) is down' })
-  async initiate(@Param('provider') provider: string, @Query() query: InitiateQueryDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<Redirection> {
+  async initiate(@Param('provider') provider: string, @Query() query: InitiateQueryDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply): Promise<Redirection> {
     if (query.link_ticket !== undefined && query.redirect_to !== undefined) {
       throw ProblemException.validation([{ field: 'redirect_to', message: 'must not be given with link_ticket (the link carries its own)' }]);
     }
@@ -93,7 +93,7 @@ export class OAuthController {
   })
   @ApiFoundResponse({ description: 'Location: FRONTEND_URL/oauth/callback?code=… | ?linked=… | ?error=…' })
   @ApiNotFoundResponse({ description: 'not_found: unknown or unconfigured provider' })
-  async callback(@Param('provider') provider: string, @Query() query: Record<string, unknown>, @Client() client: ClientInfo, @Req() req: Request): Promise<Redirection> {
+  async callback(@Param('provider') provider: string, @Query() query: Record<string, unknown>, @Client() client: ClientInfo, @Req() req: FastifyRequest): Promise<Redirection> {
     // read by name rather than through a strict DTO: providers add parameters of their own
     // (Google: scope, authuser, prompt, hd, iss), and a callback must never answer a browser with 400
     const pick = (name: string) => (typeof query[name] === 'string' ? (query[name] as string) : undefined);
@@ -111,7 +111,7 @@ export class OAuthController {
   @ApiBadRequestResponse({ description: 'invalid_token: unknown, expired (60 s) or already used code; validation_failed' })
   @ApiForbiddenResponse({ description: 'account_disabled' })
   @ApiServiceUnavailableResponse({ description: 'service_unavailable: the code store (Redis) is down' })
-  async exchange(@Body() dto: ExchangeCodeDto, @Client() client: ClientInfo, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenPairDto> {
+  async exchange(@Body() dto: ExchangeCodeDto, @Client() client: ClientInfo, @Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply): Promise<TokenPairDto> {
     return this.respond(await this.oauth.exchange(dto.code, client), this.cookies.wantsCookies(req), res);
   }
 
@@ -135,7 +135,7 @@ export class OAuthController {
   }
 
   /** Cookie mode exactly as POST /auth/login answers it. */
-  private respond(issued: IssuedTokens, cookieMode: boolean, res: Response): TokenPairDto {
+  private respond(issued: IssuedTokens, cookieMode: boolean, res: FastifyReply): TokenPairDto {
     if (!cookieMode) return issued.body;
     this.cookies.set(res, issued.refreshToken, issued.refreshExpiresIn);
     const { refresh_token: _omitted, ...body } = issued.body;

@@ -93,6 +93,33 @@ describe('Foundation: errors, headers, health', () => {
     expect(refused.headers['access-control-allow-credentials']).toBeUndefined();
   });
 
+  // what the API did on Express and Fastify does otherwise by default (docs/pitfalls.md)
+  it('routes case-insensitively, ignores a trailing slash, and lets long route parameters reach the guards', async () => {
+    await t.http().get('/API/V1/Health/Live/').expect(200);
+    const res = await t.http().get(`/api/v1/admin/users/${'a'.repeat(300)}`).expect(401);
+    expect(res.body.code).toBe('unauthorized');
+  });
+
+  it('answers a path that does not percent-decode with 400 bad_request problem details', async () => {
+    const res = await t.http().get('/api/v1/%zz').set('X-Request-Id', 'bad-url-1').expect(400);
+    expect(res.headers['content-type']).toMatch(PROBLEM);
+    expect(res.headers['x-request-id']).toBe('bad-url-1');
+    expect(res.body).toMatchObject({ status: 400, code: 'bad_request', request_id: 'bad-url-1' });
+  });
+
+  it('checks the body of a GET too: malformed JSON is 400 invalid_json', async () => {
+    const res = await t.http().get('/health').set('Content-Type', 'application/json').send('{"a": ').expect(400);
+    expect(res.body).toMatchObject({ status: 400, code: 'invalid_json' });
+  });
+
+  it('answers an OPTIONS from an allowed origin without Access-Control-Request-Method as a preflight (204)', async () => {
+    const res = await t.http().options('/api/v1/auth/login').set('Origin', 'https://admin.example.com');
+    expect(res.status).toBe(204);
+    expect(res.headers['access-control-allow-origin']).toBe('https://admin.example.com');
+    expect(res.headers['x-request-id']).toBeDefined();
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+
   it('serves the OpenAPI document at /docs-json and the UI at /docs', async () => {
     const json = await t.http().get('/docs-json').expect(200);
     expect(json.body.openapi).toMatch(/^3\./);

@@ -43,6 +43,9 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     // the same rules as Express's 'trust proxy' (a hop count, or addresses/CIDRs/names via proxy-addr)
     trustProxy: config.app.trustProxy,
     genReqId: requestIdOf,
+    // Node's own server defaults, which the API had on Express (Fastify's: 72 s keep-alive, no request timeout)
+    keepAliveTimeout: 5_000,
+    requestTimeout: 300_000,
     // routing as Express did it: case-insensitive, a trailing slash ignored
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     // errors Fastify raises before any hook (a path that does not percent-decode): problem details too
@@ -72,9 +75,10 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   app.enableCors({
     origin: (origin, callback) => callback(null, !!origin && config.app.corsOrigins.includes(origin)),
     credentials: true,
-    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'X-Auth-Mode', 'X-CSRF-Token'],
-    exposedHeaders: ['X-Request-Id', 'Retry-After', 'X-CSRF-Token'],
+    // lists as strings: @fastify/cors joins arrays with ", ", the `cors` package wrote ","
+    methods: 'GET,POST,PUT,PATCH,DELETE',
+    allowedHeaders: 'Authorization,Content-Type,X-Request-Id,X-Auth-Mode,X-CSRF-Token',
+    exposedHeaders: 'X-Request-Id,Retry-After,X-CSRF-Token',
     maxAge: 600,
     // as the `cors` package: an OPTIONS from an allowed origin is a preflight, answered 204 even
     // without Access-Control-Request-Method (@fastify/cors would answer 400 text/plain)

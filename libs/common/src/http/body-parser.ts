@@ -13,9 +13,8 @@ const MAX_DEPTH = 32;
 /** As body-parser's urlencoded `parameterLimit`. */
 const MAX_FORM_PARAMETERS = 1000;
 
-const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
-const MEDIA_TYPE = new RegExp(`^${TOKEN}/${TOKEN}$`);
-const PARAMETER = new RegExp(`^\\s*${TOKEN}\\s*=\\s*(?:${TOKEN}|"(?:[^"\\\\]|\\\\.)*")\\s*$`);
+/** media-typer's test of a `type/subtype` (what type-is accepts; parameters are not looked at) */
+const MEDIA_TYPE = /^ *([A-Za-z0-9][A-Za-z0-9!#$&^_-]{0,126})\/([A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}) *$/;
 
 type BodyKind = 'json' | 'form';
 type Headers = { headers: IncomingHttpHeaders };
@@ -23,13 +22,13 @@ type Headers = { headers: IncomingHttpHeaders };
 /**
  * What a Content-Type header announces, as `type-is` (Express's `req.is`) decides it: `json` for
  * `application/json` and `application/*+json`, `form` for form-encoded, null for anything else
- * and for a header that does not parse.
+ * and for a media type that does not parse (parameters are not checked).
  */
 export function bodyKind(contentType: string | undefined): BodyKind | null {
   if (!contentType) return null;
-  const [type, ...parameters] = contentType.split(';');
+  const type = contentType.split(';', 1)[0];
+  if (!MEDIA_TYPE.test(type)) return null;
   const mediaType = type.trim().toLowerCase();
-  if (!MEDIA_TYPE.test(mediaType) || parameters.some((p) => !PARAMETER.test(p))) return null;
   if (mediaType === 'application/json' || (mediaType.startsWith('application/') && mediaType.endsWith('+json'))) return 'json';
   return mediaType === FORM_TYPE ? 'form' : null;
 }
@@ -56,9 +55,12 @@ export function isFormBody(req: Headers): boolean {
  * Fastify's own parsers are replaced by one catch-all parser, so that what is parsed and every
  * answer (codes and details) stay those of body-parser, which the API had on Express: strict JSON
  * (an object or array), `extended: false` forms, gzip/deflate/br bodies inflated, the limit
- * applied to the inflated size. (Fastify parses no body for GET, HEAD and TRACE.)
+ * applied to the inflated size. Fastify parses no body of a GET, HEAD or TRACE by default;
+ * body-parser did (a malformed or polluted body was refused whatever the method), so those
+ * methods are declared as methods with a body.
  */
 export function registerBodyParsers(fastify: FastifyInstance): void {
+  for (const method of ['GET', 'HEAD', 'TRACE']) fastify.addHttpMethod(method, { hasBody: true, overrideExisting: true });
   fastify.addHook('onRequest', (request, _reply, done) => {
     if (!hasBody(request) || bodyKind(request.headers['content-type']) !== null) return done();
     done(new ProblemException(415, 'unsupported_media_type', 'The request body must be application/json'));

@@ -51,8 +51,9 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     // errors Fastify raises before any hook (a path that does not percent-decode): problem details too
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
       front(request, reply, () => {
-        const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
-        sendProblem(reply, buildProblem(status, defaultCode(status), 'The request URL is not valid', request.id));
+        const status = error.statusCode ?? 500;
+        const detail = status < 500 ? 'The request URL is not valid' : 'An unexpected error occurred';
+        sendProblem(reply, buildProblem(status, defaultCode(status), detail, request.id));
       }),
   });
   // runs before everything else, Nest's CORS hook included, as the first middlewares did on Express

@@ -42,7 +42,11 @@ interface PlanNode {
 }
 
 function nodes(plan: PlanNode, out: string[] = []): string[] {
-  const label = plan['Index Name'] ? `${plan['Node Type']}(${plan['Index Name']})` : plan['Relation Name'] ? `${plan['Node Type']}(${plan['Relation Name']})` : plan['Node Type'];
+  const label = plan['Index Name']
+    ? `${plan['Node Type']}(${plan['Index Name']})`
+    : plan['Relation Name']
+      ? `${plan['Node Type']}(${plan['Relation Name']})`
+      : plan['Node Type'];
   out.push(label);
   for (const child of plan.Plans ?? []) nodes(child, out);
   return out;
@@ -75,7 +79,9 @@ async function main(): Promise<void> {
   const target = await one<{ target_user_id: string }>(`SELECT target_user_id FROM audit_events WHERE target_user_id IS NOT NULL LIMIT 1 OFFSET 1000`);
   const someEmail = await one<{ email: string }>(`SELECT email FROM users ORDER BY created_at LIMIT 1 OFFSET 4321`);
   const selectiveQ = someEmail.email.split('@')[0];
-  const day = await one<{ from: Date; to: Date }>(`SELECT date_trunc('day', now() - interval '100 days') AS from, date_trunc('day', now() - interval '99 days') AS to`);
+  const day = await one<{ from: Date; to: Date }>(
+    `SELECT date_trunc('day', now() - interval '100 days') AS from, date_trunc('day', now() - interval '99 days') AS to`,
+  );
   const now = new Date();
 
   const stats = await one<Record<string, number>>(
@@ -155,9 +161,18 @@ async function main(): Promise<void> {
   await runner.startTransaction();
   try {
     for (const [name, sql] of [
-      ['purge sessions expired (batch)', `DELETE FROM sessions WHERE id = ANY(ARRAY(SELECT id FROM sessions WHERE expires_at < now() - make_interval(days => 30) LIMIT 5000))`],
-      ['purge sessions revoked (batch)', `DELETE FROM sessions WHERE id = ANY(ARRAY(SELECT id FROM sessions WHERE revoked_at < now() - make_interval(days => 30) LIMIT 5000))`],
-      ['purge audit older than 300 days (batch)', `DELETE FROM audit_events WHERE id = ANY(ARRAY(SELECT id FROM audit_events WHERE created_at < now() - make_interval(days => 300) LIMIT 5000))`],
+      [
+        'purge sessions expired (batch)',
+        `DELETE FROM sessions WHERE id = ANY(ARRAY(SELECT id FROM sessions WHERE expires_at < now() - make_interval(days => 30) LIMIT 5000))`,
+      ],
+      [
+        'purge sessions revoked (batch)',
+        `DELETE FROM sessions WHERE id = ANY(ARRAY(SELECT id FROM sessions WHERE revoked_at < now() - make_interval(days => 30) LIMIT 5000))`,
+      ],
+      [
+        'purge audit older than 300 days (batch)',
+        `DELETE FROM audit_events WHERE id = ANY(ARRAY(SELECT id FROM audit_events WHERE created_at < now() - make_interval(days => 300) LIMIT 5000))`,
+      ],
     ]) {
       const [row] = await runner.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`);
       const plan = (row['QUERY PLAN'] ?? row)[0];

@@ -64,7 +64,9 @@ async function main(): Promise<void> {
 
   const startedAt = new Date();
   const loadBefore = os.loadavg();
-  log(`bench: ${options.quick ? 'quick' : 'full'} (${options.runs} × ${options.durationS} s, warm-up ${options.warmupS} s); load generator on CPUs ${allowedCpus()}, server on core ${pinned(SERVER_CORE).length ? SERVER_CORE : '(unpinned: no taskset or one core)'}`);
+  log(
+    `bench: ${options.quick ? 'quick' : 'full'} (${options.runs} × ${options.durationS} s, warm-up ${options.warmupS} s); load generator on CPUs ${allowedCpus()}, server on core ${pinned(SERVER_CORE).length ? SERVER_CORE : '(unpinned: no taskset or one core)'}`,
+  );
   buildProduct(options.build);
   const setup: Setup = {
     options,
@@ -115,7 +117,7 @@ async function runOnProduct(setup: Setup): Promise<void> {
     const measurer = new Measurer(options, () => product.gone());
     const ctx: BenchContext = { options, measurer, product, api, jwt, healthToken, id: services.id, me, admin, results, extra };
     await runScenarios(ctx);
-    if (options.argv.includes('--adapter-trial')) await measureAdapterTrial(ctx, productEnv(services, jwt, healthToken), join(ROOT, 'bench/fastify-trial.log'));
+    if (options.argv.includes('--adapter-trial')) await measureAdapterTrial(ctx, productEnv(services, jwt, healthToken), join(ROOT, 'bench/express-trial.log'));
   } finally {
     extra.serverExitCode = await product.terminate(20000);
   }

@@ -27,7 +27,11 @@ describe('Access state', () => {
     await t.close();
   });
 
-  const me = (token: string) => t.http().get('/api/v1/auth/me').set(...bearer(token));
+  const me = (token: string) =>
+    t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(token));
   const sessionKey = (tokens: Tokens) => `${t.keyPrefix}as:{${tokens.user.id}}:s:${tokens.session_id}`;
   const userKey = (id: string) => `${t.keyPrefix}as:{${id}}:u`;
   const auditCount = async (name: string, target: string) =>
@@ -114,13 +118,20 @@ describe('Access state', () => {
       const target = await makeAdmin(t);
       const stale = (await t.app.get(UsersRepository).findById(target.id))!;
       expect(stale.role).toBe('admin');
-      const res = await t.http().patch(`/api/v1/admin/users/${target.id}`).set(...bearer(admin.tokens.access_token)).send({ role: 'user' });
+      const res = await t
+        .http()
+        .patch(`/api/v1/admin/users/${target.id}`)
+        .set(...bearer(admin.tokens.access_token))
+        .send({ role: 'user' });
       expect(res.status).toBe(200);
       // the late writer: a refresh or login that read the user before the demotion
       await t.app.get(AccessStateService).sessionLive(target.tokens.session_id, new Date(Date.now() + 60_000), stale);
       const after = await me(target.tokens.access_token);
       expect(after.body.role).toBe('user');
-      const probe = await t.http().get('/api/v1/admin/users').set(...bearer(target.tokens.access_token));
+      const probe = await t
+        .http()
+        .get('/api/v1/admin/users')
+        .set(...bearer(target.tokens.access_token));
       expect(probe.status).toBe(403);
     });
 
@@ -136,10 +147,21 @@ describe('Access state', () => {
     it('the cached profile follows a profile change at once', async () => {
       const user = await registerAndLogin(t);
       expect((await me(user.tokens.access_token)).body.name).toBeNull();
-      const put = await t.http().put('/api/v1/users/profile').set(...bearer(user.tokens.access_token)).send({ name: 'Grace Hopper' });
+      const put = await t
+        .http()
+        .put('/api/v1/users/profile')
+        .set(...bearer(user.tokens.access_token))
+        .send({ name: 'Grace Hopper' });
       expect(put.status).toBe(200);
       expect((await me(user.tokens.access_token)).body.name).toBe('Grace Hopper');
-      expect((await t.http().get('/api/v1/users/profile').set(...bearer(user.tokens.access_token))).body.name).toBe('Grace Hopper');
+      expect(
+        (
+          await t
+            .http()
+            .get('/api/v1/users/profile')
+            .set(...bearer(user.tokens.access_token))
+        ).body.name,
+      ).toBe('Grace Hopper');
     });
   });
 

@@ -58,7 +58,9 @@ describe('Admin API: access', () => {
         return method === 'patch' ? http.patch(url) : method === 'delete' ? http.delete(url) : http.get(url);
       };
       for (const who of [user, guest]) {
-        const res = await call().set(...bearer(who.tokens.access_token)).send(method === 'patch' ? { role: 'admin' } : undefined);
+        const res = await call()
+          .set(...bearer(who.tokens.access_token))
+          .send(method === 'patch' ? { role: 'admin' } : undefined);
         expect([method, path, res.status]).toEqual([method, path, 403]);
         expect(res.body.code).toBe('forbidden');
       }
@@ -67,7 +69,11 @@ describe('Admin API: access', () => {
     // nothing happened: the user is still a user with a live session
     const [row] = await t.sql<{ role: string }>(`SELECT role FROM users WHERE id = $1`, [user.id]);
     expect(row.role).toBe('user');
-    await t.http().get('/api/v1/auth/me').set(...bearer(user.tokens.access_token)).expect(200);
+    await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(user.tokens.access_token))
+      .expect(200);
   });
 });
 
@@ -80,9 +86,17 @@ describe('Admin API: users', () => {
   });
   afterAll(() => t.close());
 
-  const get = (path: string) => t.http().get(`/api/v1${path}`).set(...bearer(admin.tokens.access_token));
+  const get = (path: string) =>
+    t
+      .http()
+      .get(`/api/v1${path}`)
+      .set(...bearer(admin.tokens.access_token));
   const patch = (id: string, body: object, token = admin.tokens.access_token) =>
-    t.http().patch(`/api/v1/admin/users/${id}`).set(...bearer(token)).send(body);
+    t
+      .http()
+      .patch(`/api/v1/admin/users/${id}`)
+      .set(...bearer(token))
+      .send(body);
 
   it('filters by q on email or name, case-insensitively, taking % and _ literally', async () => {
     const k = tag();
@@ -156,8 +170,16 @@ describe('Admin API: users', () => {
     expect((await get('/admin/users/not-a-uuid').expect(400)).body.code).toBe('validation_failed');
     expect((await patch(randomUUID(), { role: 'guest' }).expect(404)).body.code).toBe('not_found');
     await patch('12345', { role: 'guest' }).expect(400);
-    await t.http().delete(`/api/v1/admin/users/${randomUUID()}/sessions`).set(...bearer(admin.tokens.access_token)).expect(404);
-    await t.http().delete('/api/v1/admin/users/nope/sessions').set(...bearer(admin.tokens.access_token)).expect(400);
+    await t
+      .http()
+      .delete(`/api/v1/admin/users/${randomUUID()}/sessions`)
+      .set(...bearer(admin.tokens.access_token))
+      .expect(404);
+    await t
+      .http()
+      .delete('/api/v1/admin/users/nope/sessions')
+      .set(...bearer(admin.tokens.access_token))
+      .expect(400);
   });
 
   it('refuses malformed filters, limits and cursors with 400 validation_failed', async () => {
@@ -206,7 +228,11 @@ describe('Admin API: users', () => {
     const user = await registerAndLogin(t);
     const res = await patch(user.id, { role: 'guest' }).expect(200);
     expect(res.body).toMatchObject({ id: user.id, role: 'guest', is_active: true });
-    await t.http().get('/api/v1/auth/me').set(...bearer(user.tokens.access_token)).expect(200);
+    await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(user.tokens.access_token))
+      .expect(200);
 
     expect((await patch(user.id, {}).expect(400)).body.code).toBe('validation_failed');
     expect((await patch(user.id, { role: 'root' }).expect(400)).body.code).toBe('validation_failed');
@@ -241,12 +267,20 @@ describe('Admin API: users', () => {
     const user = await register(t);
     const first = await login(t, user.email);
     const second = await login(t, user.email);
-    await t.http().get('/api/v1/auth/me').set(...bearer(first.access_token)).expect(200);
+    await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(first.access_token))
+      .expect(200);
 
     const res = await patch(user.id, { is_active: false }).expect(200);
     expect(res.body.is_active).toBe(false);
     for (const tokens of [first, second]) {
-      const me = await t.http().get('/api/v1/auth/me').set(...bearer(tokens.access_token)).expect(401);
+      const me = await t
+        .http()
+        .get('/api/v1/auth/me')
+        .set(...bearer(tokens.access_token))
+        .expect(401);
       expect(me.body.code).toBe('token_revoked');
       await t.http().post('/api/v1/auth/refresh').send({ refresh_token: tokens.refresh_token }).expect(401);
     }
@@ -263,7 +297,11 @@ describe('Admin API: users', () => {
     // enabled again: can sign in, the old sessions stay dead
     await patch(user.id, { is_active: true }).expect(200);
     await login(t, user.email);
-    await t.http().get('/api/v1/auth/me').set(...bearer(first.access_token)).expect(401);
+    await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(first.access_token))
+      .expect(401);
   });
 });
 
@@ -282,7 +320,12 @@ describe('Admin API: the last active admin', () => {
     // b's demotion has committed, but b's request already passed the role check (the race window)
     await t.sql(`UPDATE users SET role = 'user' WHERE id = $1`, [b.id]);
     for (const body of [{ role: 'user' }, { is_active: false }]) {
-      const res = await t.http().patch(`/api/v1/admin/users/${a.id}`).set(...bearer(b.tokens.access_token)).send(body).expect(409);
+      const res = await t
+        .http()
+        .patch(`/api/v1/admin/users/${a.id}`)
+        .set(...bearer(b.tokens.access_token))
+        .send(body)
+        .expect(409);
       expect(res.body.code).toBe('last_admin');
     }
     expect(await activeAdmins()).toBe(1);
@@ -294,8 +337,16 @@ describe('Admin API: the last active admin', () => {
     const b = await makeAdmin(t);
     expect(await activeAdmins()).toBe(2);
     const [ab, ba] = await Promise.all([
-      t.http().patch(`/api/v1/admin/users/${b.id}`).set(...bearer(a.tokens.access_token)).send({ role: 'user' }),
-      t.http().patch(`/api/v1/admin/users/${a.id}`).set(...bearer(b.tokens.access_token)).send({ role: 'user' }),
+      t
+        .http()
+        .patch(`/api/v1/admin/users/${b.id}`)
+        .set(...bearer(a.tokens.access_token))
+        .send({ role: 'user' }),
+      t
+        .http()
+        .patch(`/api/v1/admin/users/${a.id}`)
+        .set(...bearer(b.tokens.access_token))
+        .send({ role: 'user' }),
     ]);
     const statuses = [ab.status, ba.status].sort();
     expect(statuses[0]).toBe(200);
@@ -315,15 +366,27 @@ describe('Admin API: sessions', () => {
   });
   afterAll(() => t.close());
 
-  const get = (path: string) => t.http().get(`/api/v1${path}`).set(...bearer(admin.tokens.access_token));
-  const del = (path: string) => t.http().delete(`/api/v1${path}`).set(...bearer(admin.tokens.access_token));
+  const get = (path: string) =>
+    t
+      .http()
+      .get(`/api/v1${path}`)
+      .set(...bearer(admin.tokens.access_token));
+  const del = (path: string) =>
+    t
+      .http()
+      .delete(`/api/v1${path}`)
+      .set(...bearer(admin.tokens.access_token));
 
   it('lists sessions with user_id and user_email, filtered by user_id and by active', async () => {
     const user = await register(t);
     const live = await login(t, user.email, PASSWORD, 'browser-a');
     const loggedOut = await login(t, user.email, PASSWORD, 'browser-b');
     const expired = await login(t, user.email, PASSWORD, 'browser-c');
-    await t.http().post('/api/v1/auth/logout').set(...bearer(loggedOut.access_token)).expect(204);
+    await t
+      .http()
+      .post('/api/v1/auth/logout')
+      .set(...bearer(loggedOut.access_token))
+      .expect(204);
     await t.sql(`UPDATE sessions SET expires_at = now() - interval '1 minute' WHERE id = $1`, [expired.session_id]);
 
     const all = await get(`/admin/sessions?user_id=${user.id}`).expect(200);
@@ -344,10 +407,7 @@ describe('Admin API: sessions', () => {
     expect(all.body.items[1].revoked_at).toEqual(expect.any(String));
 
     expect(ids((await get(`/admin/sessions?user_id=${user.id}&active=true`).expect(200)).body.items)).toEqual([live.session_id]);
-    expect(ids((await get(`/admin/sessions?user_id=${user.id}&active=false`).expect(200)).body.items)).toEqual([
-      expired.session_id,
-      loggedOut.session_id,
-    ]);
+    expect(ids((await get(`/admin/sessions?user_id=${user.id}&active=false`).expect(200)).body.items)).toEqual([expired.session_id, loggedOut.session_id]);
 
     // across all users; the admin's own session is flagged current
     const active = await get('/admin/sessions?active=true&limit=100').expect(200);
@@ -387,9 +447,17 @@ describe('Admin API: sessions', () => {
     const user = await registerAndLogin(t);
     const other = await login(t, user.email);
     await del(`/admin/sessions/${user.tokens.session_id}`).expect(204);
-    const me = await t.http().get('/api/v1/auth/me').set(...bearer(user.tokens.access_token)).expect(401);
+    const me = await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(user.tokens.access_token))
+      .expect(401);
     expect(me.body.code).toBe('token_revoked');
-    await t.http().get('/api/v1/auth/me').set(...bearer(other.access_token)).expect(200);
+    await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(other.access_token))
+      .expect(200);
 
     const audit = await get(`/admin/audit-logs?event=admin.session_revoked&target_user_id=${user.id}`).expect(200);
     expect(audit.body.items).toHaveLength(1);
@@ -405,9 +473,17 @@ describe('Admin API: sessions', () => {
     const bystander = await registerAndLogin(t);
     await del(`/admin/users/${user.id}/sessions`).expect(204);
     for (const token of [user.tokens.access_token, second.access_token]) {
-      await t.http().get('/api/v1/auth/me').set(...bearer(token)).expect(401);
+      await t
+        .http()
+        .get('/api/v1/auth/me')
+        .set(...bearer(token))
+        .expect(401);
     }
-    await t.http().get('/api/v1/auth/me').set(...bearer(bystander.tokens.access_token)).expect(200);
+    await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(bystander.tokens.access_token))
+      .expect(200);
     const live = await get(`/admin/sessions?user_id=${user.id}&active=true`).expect(200);
     expect(live.body.items).toEqual([]);
     const audit = await get(`/admin/audit-logs?event=admin.session_revoked&target_user_id=${user.id}&actor_id=${admin.id}`).expect(200);
@@ -424,19 +500,33 @@ describe('Admin API: audit logs', () => {
   });
   afterAll(() => t.close());
 
-  const get = (path: string) => t.http().get(`/api/v1${path}`).set(...bearer(admin.tokens.access_token));
+  const get = (path: string) =>
+    t
+      .http()
+      .get(`/api/v1${path}`)
+      .set(...bearer(admin.tokens.access_token));
   const events = async (query: string) => (await get(`/admin/audit-logs?${query}`).expect(200)).body.items as Item[];
 
   it('filters by event, actor_id, target_user_id and outcome, from real flows', async () => {
     const user = await register(t);
     await t.http().post('/api/v1/auth/login').send({ email: user.email, password: 'Wrong-Password-1' }).expect(401);
     await login(t, user.email);
-    await t.http().patch(`/api/v1/admin/users/${user.id}`).set(...bearer(admin.tokens.access_token)).send({ role: 'guest' }).expect(200);
+    await t
+      .http()
+      .patch(`/api/v1/admin/users/${user.id}`)
+      .set(...bearer(admin.tokens.access_token))
+      .send({ role: 'guest' })
+      .expect(200);
 
     const mine = await events(`target_user_id=${user.id}&limit=100`);
     // newest first; registration and its verification mail commit together (same instant, any order)
     expect(mine.map((e) => e.event).slice(0, 3)).toEqual(['admin.user_updated', 'auth.login', 'auth.login']);
-    expect(mine.map((e) => e.event).slice(3).sort()).toEqual(['email.verification_sent', 'user.registered']);
+    expect(
+      mine
+        .map((e) => e.event)
+        .slice(3)
+        .sort(),
+    ).toEqual(['email.verification_sent', 'user.registered']);
     expect(mine.every((e) => e.target_user_id === user.id)).toBe(true);
 
     const logins = await events(`event=auth.login&target_user_id=${user.id}`);
@@ -483,10 +573,10 @@ describe('Admin API: audit logs', () => {
     const target = randomUUID();
     for (let i = 0; i < 9; i++) {
       // three groups of identical timestamps: ties are broken by id
-      await t.sql(`INSERT INTO audit_events (event, outcome, target_user_id, created_at) VALUES ('auth.login', 'success', $1, now() - make_interval(mins => $2))`, [
-        target,
-        Math.floor(i / 3) + 1,
-      ]);
+      await t.sql(
+        `INSERT INTO audit_events (event, outcome, target_user_id, created_at) VALUES ('auth.login', 'success', $1, now() - make_interval(mins => $2))`,
+        [target, Math.floor(i / 3) + 1],
+      );
     }
     await t.sql(`UPDATE audit_events SET created_at = date_trunc('minute', created_at) WHERE target_user_id = $1`, [target]);
     const expected = ids(await t.sql<{ id: string }>(`SELECT id FROM audit_events WHERE target_user_id = $1 ORDER BY created_at DESC, id DESC`, [target]));

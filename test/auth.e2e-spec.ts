@@ -12,7 +12,11 @@ describe('Accounts: register, login, me, profile', () => {
 
   it('registers a user (201 User, trimmed email, no secret fields)', async () => {
     const email = uniqueEmail('reg');
-    const res = await t.http().post('/api/v1/auth/register').send({ email: `  ${email}  `, password: PASSWORD, name: 'Ada' }).expect(201);
+    const res = await t
+      .http()
+      .post('/api/v1/auth/register')
+      .send({ email: `  ${email}  `, password: PASSWORD, name: 'Ada' })
+      .expect(201);
     expect(res.body).toEqual({
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       email,
@@ -41,7 +45,10 @@ describe('Accounts: register, login, me, profile', () => {
     const email = uniqueEmail('race');
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        t.http().post('/api/v1/auth/register').send({ email: i % 2 ? email : email.toUpperCase(), password: PASSWORD }),
+        t
+          .http()
+          .post('/api/v1/auth/register')
+          .send({ email: i % 2 ? email : email.toUpperCase(), password: PASSWORD }),
       ),
     );
     const statuses = results.map((r) => r.status).sort();
@@ -73,7 +80,12 @@ describe('Accounts: register, login, me, profile', () => {
 
   it('logs in with a TokenPair and records the session with ip and user agent', async () => {
     const user = await register(t);
-    const res = await t.http().post('/api/v1/auth/login').set('User-Agent', 'Browser/1.0').send({ email: ` ${user.email.toUpperCase()} `, password: PASSWORD }).expect(200);
+    const res = await t
+      .http()
+      .post('/api/v1/auth/login')
+      .set('User-Agent', 'Browser/1.0')
+      .send({ email: ` ${user.email.toUpperCase()} `, password: PASSWORD })
+      .expect(200);
     expect(res.body).toEqual({
       access_token: expect.any(String),
       refresh_token: expect.any(String),
@@ -98,7 +110,11 @@ describe('Accounts: register, login, me, profile', () => {
   it('answers a wrong password and an unknown email with identical 401 bodies', async () => {
     const user = await register(t);
     const wrong = await t.http().post('/api/v1/auth/login').send({ email: user.email, password: 'Wrong-Password-1' }).expect(401);
-    const unknown = await t.http().post('/api/v1/auth/login').send({ email: uniqueEmail('nobody'), password: 'Wrong-Password-1' }).expect(401);
+    const unknown = await t
+      .http()
+      .post('/api/v1/auth/login')
+      .send({ email: uniqueEmail('nobody'), password: 'Wrong-Password-1' })
+      .expect(401);
     const strip = (b: Record<string, unknown>) => ({ ...b, request_id: undefined });
     expect(strip(wrong.body)).toEqual(strip(unknown.body));
     expect(wrong.body).toMatchObject({ code: 'invalid_credentials', detail: 'Invalid email or password' });
@@ -106,18 +122,40 @@ describe('Accounts: register, login, me, profile', () => {
 
   it('serves /auth/me and the profile; only name is writable', async () => {
     const { tokens, id } = await registerAndLogin(t);
-    const me = await t.http().get('/api/v1/auth/me').set(...bearer(tokens.access_token)).expect(200);
+    const me = await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(tokens.access_token))
+      .expect(200);
     expect(me.body.id).toBe(id);
-    const profile = await t.http().get('/api/v1/users/profile').set(...bearer(tokens.access_token)).expect(200);
+    const profile = await t
+      .http()
+      .get('/api/v1/users/profile')
+      .set(...bearer(tokens.access_token))
+      .expect(200);
     expect(profile.body).toEqual(me.body);
 
-    const renamed = await t.http().put('/api/v1/users/profile').set(...bearer(tokens.access_token)).send({ name: '  Grace  ' }).expect(200);
+    const renamed = await t
+      .http()
+      .put('/api/v1/users/profile')
+      .set(...bearer(tokens.access_token))
+      .send({ name: '  Grace  ' })
+      .expect(200);
     expect(renamed.body.name).toBe('Grace');
     for (const field of [{ role: 'admin' }, { email: 'x@example.com' }, { is_active: false }, { email_verified: true }]) {
-      const res = await t.http().put('/api/v1/users/profile').set(...bearer(tokens.access_token)).send({ name: 'X', ...field }).expect(400);
+      const res = await t
+        .http()
+        .put('/api/v1/users/profile')
+        .set(...bearer(tokens.access_token))
+        .send({ name: 'X', ...field })
+        .expect(400);
       expect(res.body.code).toBe('validation_failed');
     }
-    const after = await t.http().get('/api/v1/users/profile').set(...bearer(tokens.access_token)).expect(200);
+    const after = await t
+      .http()
+      .get('/api/v1/users/profile')
+      .set(...bearer(tokens.access_token))
+      .expect(200);
     expect(after.body).toMatchObject({ name: 'Grace', role: 'user', is_active: true, email_verified: false });
   });
 
@@ -143,14 +181,18 @@ describe('Accounts: forged and expired access tokens', () => {
   });
   afterAll(() => t.close());
 
-  const call = (token: string) => t.http().get('/api/v1/auth/me').set(...bearer(token));
+  const call = (token: string) =>
+    t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(token));
 
   it('accepts a correctly forged-by-us token (control)', async () => {
     await call(forge(t, { sub, sid })).expect(200);
   });
 
   it.each([
-    ['alg none', { }, { algorithm: 'none' as const }, 'token_invalid'],
+    ['alg none', {}, { algorithm: 'none' as const }, 'token_invalid'],
     ['another secret', {}, { secret: 'x'.repeat(48) }, 'token_invalid'],
     ['HS512 instead of HS256', {}, { algorithm: 'HS512' as const }, 'token_invalid'],
     ['wrong audience', { aud: 'someone-else' }, {}, 'token_invalid'],
@@ -183,7 +225,11 @@ describe('Accounts: refresh rotation, reuse detection and the grace window', () 
     const r1 = await refresh(tokens.refresh_token).expect(200);
     expect(r1.body.refresh_token).not.toBe(tokens.refresh_token);
     expect(r1.body.session_id).toBe(tokens.session_id);
-    await t.http().get('/api/v1/auth/me').set(...bearer(r1.body.access_token)).expect(200);
+    await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(r1.body.access_token))
+      .expect(200);
     const r2 = await refresh(r1.body.refresh_token).expect(200);
     expect(r2.body.refresh_token).not.toBe(r1.body.refresh_token);
   });
@@ -196,7 +242,11 @@ describe('Accounts: refresh rotation, reuse detection and the grace window', () 
     expect(distinct.size).toBe(1);
     const [next] = [...distinct];
     const onward = await refresh(next).expect(200);
-    await t.http().get('/api/v1/auth/me').set(...bearer(onward.body.access_token)).expect(200);
+    await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(onward.body.access_token))
+      .expect(200);
   });
 
   it('treats a token two rotations old as reuse: 401 refresh_token_reused and the family dies', async () => {
@@ -207,9 +257,16 @@ describe('Accounts: refresh rotation, reuse detection and the grace window', () 
     expect(reuse.body.code).toBe('refresh_token_reused');
     const newest = await refresh(r2.body.refresh_token).expect(401);
     expect(newest.body.code).toBe('invalid_refresh_token');
-    const access = await t.http().get('/api/v1/auth/me').set(...bearer(r2.body.access_token)).expect(401);
+    const access = await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(r2.body.access_token))
+      .expect(401);
     expect(access.body.code).toBe('token_revoked');
-    const [event] = await t.sql<{ outcome: string; session_id: string }>(`SELECT outcome, session_id FROM audit_events WHERE event = 'auth.refresh_reused' AND target_user_id = $1`, [tokens.user.id]);
+    const [event] = await t.sql<{ outcome: string; session_id: string }>(
+      `SELECT outcome, session_id FROM audit_events WHERE event = 'auth.refresh_reused' AND target_user_id = $1`,
+      [tokens.user.id],
+    );
     expect(event).toEqual({ outcome: 'failure', session_id: tokens.session_id });
   });
 
@@ -258,9 +315,21 @@ describe('Accounts: instant revocation and sessions', () => {
 
   it('logout kills the access token at once and the refresh token with it', async () => {
     const { tokens } = await registerAndLogin(t);
-    await t.http().get('/api/v1/auth/me').set(...bearer(tokens.access_token)).expect(200);
-    await t.http().post('/api/v1/auth/logout').set(...bearer(tokens.access_token)).expect(204);
-    const res = await t.http().get('/api/v1/auth/me').set(...bearer(tokens.access_token)).expect(401);
+    await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(tokens.access_token))
+      .expect(200);
+    await t
+      .http()
+      .post('/api/v1/auth/logout')
+      .set(...bearer(tokens.access_token))
+      .expect(204);
+    const res = await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(tokens.access_token))
+      .expect(401);
     expect(res.body.code).toBe('token_revoked');
     const r = await t.http().post('/api/v1/auth/refresh').send({ refresh_token: tokens.refresh_token }).expect(401);
     expect(r.body.code).toBe('invalid_refresh_token');
@@ -268,7 +337,11 @@ describe('Accounts: instant revocation and sessions', () => {
 
   it('an unused refresh token of an ended session stays invalid_refresh_token on every try, never reuse, and writes nothing', async () => {
     const { tokens } = await registerAndLogin(t);
-    await t.http().post('/api/v1/auth/logout').set(...bearer(tokens.access_token)).expect(204);
+    await t
+      .http()
+      .post('/api/v1/auth/logout')
+      .set(...bearer(tokens.access_token))
+      .expect(204);
     for (let i = 0; i < 2; i++) {
       const r = await t.http().post('/api/v1/auth/refresh').send({ refresh_token: tokens.refresh_token }).expect(401);
       expect(r.body.code).toBe('invalid_refresh_token');
@@ -295,19 +368,39 @@ describe('Accounts: instant revocation and sessions', () => {
     const user = await register(t);
     const a = await login(t, user.email);
     const b = await login(t, user.email);
-    await t.http().post('/api/v1/auth/logout-all').set(...bearer(a.access_token)).expect(204);
-    for (const tok of [a, b]) expect((await t.http().get('/api/v1/auth/me').set(...bearer(tok.access_token))).body.code).toBe('token_revoked');
+    await t
+      .http()
+      .post('/api/v1/auth/logout-all')
+      .set(...bearer(a.access_token))
+      .expect(204);
+    for (const tok of [a, b])
+      expect(
+        (
+          await t
+            .http()
+            .get('/api/v1/auth/me')
+            .set(...bearer(tok.access_token))
+        ).body.code,
+      ).toBe('token_revoked');
   });
 
-  it('lists the caller\'s live sessions newest first with the current flag, paginated', async () => {
+  it("lists the caller's live sessions newest first with the current flag, paginated", async () => {
     const user = await register(t);
     const sessions = [];
     for (let i = 0; i < 3; i++) sessions.push(await login(t, user.email, PASSWORD, `agent-${i}`));
     const current = sessions[1];
-    const page1 = await t.http().get('/api/v1/users/sessions?limit=2').set(...bearer(current.access_token)).expect(200);
+    const page1 = await t
+      .http()
+      .get('/api/v1/users/sessions?limit=2')
+      .set(...bearer(current.access_token))
+      .expect(200);
     expect(page1.body.items).toHaveLength(2);
     expect(page1.body.next_cursor).toEqual(expect.any(String));
-    const page2 = await t.http().get(`/api/v1/users/sessions?limit=2&cursor=${page1.body.next_cursor}`).set(...bearer(current.access_token)).expect(200);
+    const page2 = await t
+      .http()
+      .get(`/api/v1/users/sessions?limit=2&cursor=${page1.body.next_cursor}`)
+      .set(...bearer(current.access_token))
+      .expect(200);
     expect(page2.body).toMatchObject({ next_cursor: null });
     const all = [...page1.body.items, ...page2.body.items];
     expect(all.map((s: { id: string }) => s.id)).toEqual(sessions.map((s) => s.session_id).reverse());
@@ -323,24 +416,59 @@ describe('Accounts: instant revocation and sessions', () => {
       auth_method: 'password',
       current: false,
     });
-    const bad = await t.http().get('/api/v1/users/sessions?limit=0').set(...bearer(current.access_token)).expect(400);
+    const bad = await t
+      .http()
+      .get('/api/v1/users/sessions?limit=0')
+      .set(...bearer(current.access_token))
+      .expect(400);
     expect(bad.body.code).toBe('validation_failed');
-    const badCursor = await t.http().get('/api/v1/users/sessions?cursor=abc').set(...bearer(current.access_token)).expect(400);
+    const badCursor = await t
+      .http()
+      .get('/api/v1/users/sessions?cursor=abc')
+      .set(...bearer(current.access_token))
+      .expect(400);
     expect(badCursor.body.code).toBe('validation_failed');
   });
 
-  it('deletes one own session (its token dies) and answers 404 for another user\'s session', async () => {
+  it("deletes one own session (its token dies) and answers 404 for another user's session", async () => {
     const user = await register(t);
     const a = await login(t, user.email);
     const b = await login(t, user.email);
     const other = await registerAndLogin(t);
-    const foreign = await t.http().delete(`/api/v1/users/sessions/${other.tokens.session_id}`).set(...bearer(a.access_token)).expect(404);
+    const foreign = await t
+      .http()
+      .delete(`/api/v1/users/sessions/${other.tokens.session_id}`)
+      .set(...bearer(a.access_token))
+      .expect(404);
     expect(foreign.body.code).toBe('not_found');
-    await t.http().get('/api/v1/auth/me').set(...bearer(other.tokens.access_token)).expect(200);
-    await t.http().delete(`/api/v1/users/sessions/${b.session_id}`).set(...bearer(a.access_token)).expect(204);
-    expect((await t.http().get('/api/v1/auth/me').set(...bearer(b.access_token))).body.code).toBe('token_revoked');
-    await t.http().get('/api/v1/auth/me').set(...bearer(a.access_token)).expect(200);
-    await t.http().delete('/api/v1/users/sessions/not-a-uuid').set(...bearer(a.access_token)).expect(400);
+    await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(other.tokens.access_token))
+      .expect(200);
+    await t
+      .http()
+      .delete(`/api/v1/users/sessions/${b.session_id}`)
+      .set(...bearer(a.access_token))
+      .expect(204);
+    expect(
+      (
+        await t
+          .http()
+          .get('/api/v1/auth/me')
+          .set(...bearer(b.access_token))
+      ).body.code,
+    ).toBe('token_revoked');
+    await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(a.access_token))
+      .expect(200);
+    await t
+      .http()
+      .delete('/api/v1/users/sessions/not-a-uuid')
+      .set(...bearer(a.access_token))
+      .expect(400);
   });
 
   it('DELETE /users/sessions revokes all but the current session', async () => {
@@ -348,10 +476,30 @@ describe('Accounts: instant revocation and sessions', () => {
     const a = await login(t, user.email);
     const b = await login(t, user.email);
     const c = await login(t, user.email);
-    await t.http().delete('/api/v1/users/sessions').set(...bearer(a.access_token)).expect(204);
-    await t.http().get('/api/v1/auth/me').set(...bearer(a.access_token)).expect(200);
-    for (const tok of [b, c]) expect((await t.http().get('/api/v1/auth/me').set(...bearer(tok.access_token))).status).toBe(401);
-    const list = await t.http().get('/api/v1/users/sessions').set(...bearer(a.access_token)).expect(200);
+    await t
+      .http()
+      .delete('/api/v1/users/sessions')
+      .set(...bearer(a.access_token))
+      .expect(204);
+    await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(a.access_token))
+      .expect(200);
+    for (const tok of [b, c])
+      expect(
+        (
+          await t
+            .http()
+            .get('/api/v1/auth/me')
+            .set(...bearer(tok.access_token))
+        ).status,
+      ).toBe(401);
+    const list = await t
+      .http()
+      .get('/api/v1/users/sessions')
+      .set(...bearer(a.access_token))
+      .expect(200);
     expect(list.body.items.map((s: { id: string }) => s.id)).toEqual([a.session_id]);
   });
 
@@ -381,8 +529,19 @@ describe('Accounts: instant revocation and sessions', () => {
       .set(...bearer(a.access_token))
       .send({ current_password: PASSWORD, new_password: 'Brand-New-Pass-9' })
       .expect(204);
-    await t.http().get('/api/v1/auth/me').set(...bearer(a.access_token)).expect(200);
-    expect((await t.http().get('/api/v1/auth/me').set(...bearer(b.access_token))).body.code).toBe('token_revoked');
+    await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(a.access_token))
+      .expect(200);
+    expect(
+      (
+        await t
+          .http()
+          .get('/api/v1/auth/me')
+          .set(...bearer(b.access_token))
+      ).body.code,
+    ).toBe('token_revoked');
     await t.http().post('/api/v1/auth/login').send({ email: user.email, password: PASSWORD }).expect(401);
     await login(t, user.email, 'Brand-New-Pass-9');
   });

@@ -226,8 +226,7 @@ describe('WebAuthn in a real browser: Chromium + CDP virtual authenticator', () 
     const [held] = await authenticator.credentials();
     expect(held).toMatchObject({ credentialId: reg.credentialId, isResidentCredential: true, rpId: 'localhost', userHandle: reg.userID });
 
-    const login = (uv: 'required' | 'preferred' | 'discouraged') =>
-      page.evaluate((v) => (globalThis as unknown as PageApi).login(v), uv);
+    const login = (uv: 'required' | 'preferred' | 'discouraged') => page.evaluate((v) => (globalThis as unknown as PageApi).login(v), uv);
     const first = await login('required');
     expect(first).toMatchObject({ verified: true, username: 'ada@example.test', credentialId: reg.credentialId, userVerified: true });
     const second = await login('required');
@@ -236,9 +235,7 @@ describe('WebAuthn in a real browser: Chromium + CDP virtual authenticator', () 
     expect((await authenticator.credentials())[0].signCount).toBe(second.newCounter);
 
     // excludeCredentials: the browser refuses to make a second passkey for the same account on this authenticator.
-    const again = await page.evaluate(() =>
-      (globalThis as unknown as PageApi).register('ada@example.test').catch((e: Error) => ({ browserError: e.name })),
-    );
+    const again = await page.evaluate(() => (globalThis as unknown as PageApi).register('ada@example.test').catch((e: Error) => ({ browserError: e.name })));
     expect(again).toEqual({ browserError: 'InvalidStateError' });
     expect(await authenticator.credentials()).toHaveLength(1);
 

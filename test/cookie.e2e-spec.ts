@@ -35,7 +35,10 @@ describe('Cookie mode for browser apps', () => {
     const res = await t.http().post('/api/v1/auth/login').set('X-Auth-Mode', 'cookie').send({ email: user.email, password: user.password }).expect(200);
     return { user, res, jar: cookies(res) };
   }
-  const cookieHeader = (jar: Record<string, ParsedCookie>) => Object.values(jar).map((c) => `${c.name}=${c.value}`).join('; ');
+  const cookieHeader = (jar: Record<string, ParsedCookie>) =>
+    Object.values(jar)
+      .map((c) => `${c.name}=${c.value}`)
+      .join('; ');
 
   it('login sets an HttpOnly SameSite=Strict refresh cookie scoped to /api/v1/auth and a readable csrf cookie; no refresh_token in the body', async () => {
     const { res, jar } = await cookieLogin();
@@ -63,24 +66,51 @@ describe('Cookie mode for browser apps', () => {
     const next = cookies(ok);
     expect(next.refresh_token.value).not.toBe(jar.refresh_token.value);
     expect(next.csrf_token.value).not.toBe(jar.csrf_token.value);
-    await t.http().get('/api/v1/auth/me').set(...bearer(ok.body.access_token)).expect(200);
+    await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(ok.body.access_token))
+      .expect(200);
   });
 
   it('a rotated cookie presented again (past the grace rules) revokes the session', async () => {
     const { jar: first } = await cookieLogin();
     const r1 = await t.http().post('/api/v1/auth/refresh').set('Cookie', cookieHeader(first)).set('X-CSRF-Token', first.csrf_token.value).send({}).expect(200);
     const second = cookies(r1);
-    const r2 = await t.http().post('/api/v1/auth/refresh').set('Cookie', cookieHeader(second)).set('X-CSRF-Token', second.csrf_token.value).send({}).expect(200);
-    const reuse = await t.http().post('/api/v1/auth/refresh').set('Cookie', cookieHeader(first)).set('X-CSRF-Token', first.csrf_token.value).send({}).expect(401);
+    const r2 = await t
+      .http()
+      .post('/api/v1/auth/refresh')
+      .set('Cookie', cookieHeader(second))
+      .set('X-CSRF-Token', second.csrf_token.value)
+      .send({})
+      .expect(200);
+    const reuse = await t
+      .http()
+      .post('/api/v1/auth/refresh')
+      .set('Cookie', cookieHeader(first))
+      .set('X-CSRF-Token', first.csrf_token.value)
+      .send({})
+      .expect(401);
     expect(reuse.body.code).toBe('refresh_token_reused');
-    expect((await t.http().get('/api/v1/auth/me').set(...bearer(r2.body.access_token))).body.code).toBe('token_revoked');
+    expect(
+      (
+        await t
+          .http()
+          .get('/api/v1/auth/me')
+          .set(...bearer(r2.body.access_token))
+      ).body.code,
+    ).toBe('token_revoked');
   });
 
   it('logout by cookie needs the CSRF header, then clears both cookies and kills the access token', async () => {
     const { res, jar } = await cookieLogin();
     const refused = await t.http().post('/api/v1/auth/logout').set('Cookie', cookieHeader(jar)).expect(403);
     expect(refused.body.code).toBe('csrf_failed');
-    await t.http().get('/api/v1/auth/me').set(...bearer(res.body.access_token)).expect(200);
+    await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(res.body.access_token))
+      .expect(200);
 
     const out = await t.http().post('/api/v1/auth/logout').set('Cookie', cookieHeader(jar)).set('X-CSRF-Token', jar.csrf_token.value).expect(204);
     const cleared = cookies(out);
@@ -89,13 +119,30 @@ describe('Cookie mode for browser apps', () => {
       expect(new Date(String(cleared[name].attrs.expires)).getTime()).toBeLessThan(Date.now());
     }
     expect(cleared.refresh_token.attrs.path).toBe('/api/v1/auth');
-    expect((await t.http().get('/api/v1/auth/me').set(...bearer(res.body.access_token))).body.code).toBe('token_revoked');
+    expect(
+      (
+        await t
+          .http()
+          .get('/api/v1/auth/me')
+          .set(...bearer(res.body.access_token))
+      ).body.code,
+    ).toBe('token_revoked');
   });
 
   it('bearer-authenticated calls need no CSRF token, even with the cookies present', async () => {
     const { res, jar } = await cookieLogin();
-    await t.http().get('/api/v1/auth/me').set('Cookie', cookieHeader(jar)).set(...bearer(res.body.access_token)).expect(200);
-    const out = await t.http().post('/api/v1/auth/logout').set('Cookie', cookieHeader(jar)).set(...bearer(res.body.access_token)).expect(204);
+    await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set('Cookie', cookieHeader(jar))
+      .set(...bearer(res.body.access_token))
+      .expect(200);
+    const out = await t
+      .http()
+      .post('/api/v1/auth/logout')
+      .set('Cookie', cookieHeader(jar))
+      .set(...bearer(res.body.access_token))
+      .expect(204);
     expect(cookies(out).refresh_token.value).toBe('');
   });
 
@@ -105,7 +152,12 @@ describe('Cookie mode for browser apps', () => {
   });
 
   it('gives credentialed CORS only to CORS_ORIGINS', async () => {
-    const allowed = await t.http().options('/api/v1/auth/refresh').set('Origin', 'http://app.test').set('Access-Control-Request-Method', 'POST').set('Access-Control-Request-Headers', 'x-csrf-token,content-type');
+    const allowed = await t
+      .http()
+      .options('/api/v1/auth/refresh')
+      .set('Origin', 'http://app.test')
+      .set('Access-Control-Request-Method', 'POST')
+      .set('Access-Control-Request-Headers', 'x-csrf-token,content-type');
     expect(allowed.headers['access-control-allow-origin']).toBe('http://app.test');
     expect(allowed.headers['access-control-allow-credentials']).toBe('true');
     expect(String(allowed.headers['access-control-allow-headers']).toLowerCase()).toContain('x-csrf-token');

@@ -14,7 +14,12 @@ const tokenOf = (link: string) => new URL(link).searchParams.get('token')!;
 async function followVerificationLink(t: TestApp, link: string) {
   const page = await t.http().get(pathOf(link)).expect(200);
   expect(page.text).toContain('<form method="post" action="verify-email">');
-  return t.http().post('/api/v1/auth/verify-email').type('form').send({ token: tokenOf(link) }).expect(302);
+  return t
+    .http()
+    .post('/api/v1/auth/verify-email')
+    .type('form')
+    .send({ token: tokenOf(link) })
+    .expect(302);
 }
 
 describe('Email verification and password reset (fake Resend)', () => {
@@ -35,7 +40,12 @@ describe('Email verification and password reset (fake Resend)', () => {
     expect(row.status).toBe('pending');
     await deliver(t);
     const [mail] = resend.mailsTo(user.email);
-    expect(mail).toMatchObject({ idempotencyKey: row.id, authorization: 'Bearer re_test_key', from: 'Identity <id@example.com>', subject: 'Confirm your email address' });
+    expect(mail).toMatchObject({
+      idempotencyKey: row.id,
+      authorization: 'Bearer re_test_key',
+      from: 'Identity <id@example.com>',
+      subject: 'Confirm your email address',
+    });
     expect(mail.html).toContain('<a href="http://api.test/api/v1/auth/verify-email?token=');
     const link = resend.lastLink(user.email);
     expect(link).toMatch(/^http:\/\/api\.test\/api\/v1\/auth\/verify-email\?token=[A-Za-z0-9_-]{43}$/);
@@ -106,7 +116,14 @@ describe('Email verification and password reset (fake Resend)', () => {
     expect(weak.body.code).toBe('validation_failed');
     await t.http().post('/api/v1/auth/password-reset/complete').send({ token, password: 'Reset-Pass-42' }).expect(204);
     for (const s of [user.tokens, other]) {
-      expect((await t.http().get('/api/v1/auth/me').set(...bearer(s.access_token))).body.code).toBe('token_revoked');
+      expect(
+        (
+          await t
+            .http()
+            .get('/api/v1/auth/me')
+            .set(...bearer(s.access_token))
+        ).body.code,
+      ).toBe('token_revoked');
       await t.http().post('/api/v1/auth/refresh').send({ refresh_token: s.refresh_token }).expect(401);
     }
     await t.http().post('/api/v1/auth/login').send({ email: user.email, password: PASSWORD }).expect(401);
@@ -133,7 +150,12 @@ describe('Email verification and password reset (fake Resend)', () => {
 
   it('a password change sends the notice mail', async () => {
     const user = await registerAndLogin(t);
-    await t.http().post('/api/v1/auth/password/change').set(...bearer(user.tokens.access_token)).send({ current_password: PASSWORD, new_password: 'Changed-Pass-7' }).expect(204);
+    await t
+      .http()
+      .post('/api/v1/auth/password/change')
+      .set(...bearer(user.tokens.access_token))
+      .send({ current_password: PASSWORD, new_password: 'Changed-Pass-7' })
+      .expect(204);
     await deliver(t);
     const notice = resend.mailsTo(user.email).find((m) => m.subject === 'Your password was changed');
     expect(notice?.text).toContain('Your other sessions were signed out');

@@ -83,7 +83,10 @@ describe('Embedded mode: no DATABASE_URL, no REDIS_URL', () => {
     const signedIn = await post('/auth/login', credentials);
     expect(signedIn.status).toBe(200);
 
-    const [a, b] = await Promise.all([post('/auth/refresh', { refresh_token: signedIn.body.refresh_token }), post('/auth/refresh', { refresh_token: signedIn.body.refresh_token })]);
+    const [a, b] = await Promise.all([
+      post('/auth/refresh', { refresh_token: signedIn.body.refresh_token }),
+      post('/auth/refresh', { refresh_token: signedIn.body.refresh_token }),
+    ]);
     expect([a.status, b.status]).toEqual([200, 200]);
     expect(a.body.refresh_token).toBe(b.body.refresh_token);
     expect(a.body.user.email).toBe(credentials.email);

@@ -75,22 +75,44 @@ describe('Foundation: errors, headers, health', () => {
   });
 
   it('allows CORS for configured origins only', async () => {
-    const allowed = await t
-      .http()
-      .options('/api/v1/auth/login')
-      .set('Origin', 'https://admin.example.com')
-      .set('Access-Control-Request-Method', 'POST');
+    const allowed = await t.http().options('/api/v1/auth/login').set('Origin', 'https://admin.example.com').set('Access-Control-Request-Method', 'POST');
     expect(allowed.status).toBe(204);
     expect(allowed.headers['access-control-allow-origin']).toBe('https://admin.example.com');
     expect(allowed.headers['access-control-allow-credentials']).toBe('true');
 
-    const refused = await t
-      .http()
-      .options('/api/v1/auth/login')
-      .set('Origin', 'https://evil.example.net')
-      .set('Access-Control-Request-Method', 'POST');
+    const refused = await t.http().options('/api/v1/auth/login').set('Origin', 'https://evil.example.net').set('Access-Control-Request-Method', 'POST');
     expect(refused.headers['access-control-allow-origin']).toBeUndefined();
     expect(refused.headers['access-control-allow-credentials']).toBeUndefined();
+  });
+
+  // what the API did on Express and Fastify does otherwise by default (docs/pitfalls.md)
+  it('routes case-insensitively, ignores a trailing slash, and lets long route parameters reach the guards', async () => {
+    await t.http().get('/API/V1/Health/Live/').expect(200);
+    const res = await t
+      .http()
+      .get(`/api/v1/admin/users/${'a'.repeat(300)}`)
+      .expect(401);
+    expect(res.body.code).toBe('unauthorized');
+  });
+
+  it('answers a path that does not percent-decode with 400 bad_request problem details', async () => {
+    const res = await t.http().get('/api/v1/%zz').set('X-Request-Id', 'bad-url-1').expect(400);
+    expect(res.headers['content-type']).toMatch(PROBLEM);
+    expect(res.headers['x-request-id']).toBe('bad-url-1');
+    expect(res.body).toMatchObject({ status: 400, code: 'bad_request', request_id: 'bad-url-1' });
+  });
+
+  it('checks the body of a GET too: malformed JSON is 400 invalid_json', async () => {
+    const res = await t.http().get('/health').set('Content-Type', 'application/json').send('{"a": ').expect(400);
+    expect(res.body).toMatchObject({ status: 400, code: 'invalid_json' });
+  });
+
+  it('answers an OPTIONS from an allowed origin without Access-Control-Request-Method as a preflight (204)', async () => {
+    const res = await t.http().options('/api/v1/auth/login').set('Origin', 'https://admin.example.com');
+    expect(res.status).toBe(204);
+    expect(res.headers['access-control-allow-origin']).toBe('https://admin.example.com');
+    expect(res.headers['x-request-id']).toBeDefined();
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
   });
 
   it('serves the OpenAPI document at /docs-json and the UI at /docs', async () => {
@@ -139,7 +161,11 @@ describe('Foundation: production refuses unsafe configuration', () => {
   const cases: Array<[string, Record<string, string | undefined>, RegExp]> = [
     ['JWT_SECRET missing', { JWT_SECRET: undefined }, /JWT_SECRET is required/],
     ['JWT_SECRET too short', { JWT_SECRET: 'short-secret-of-31-bytes-xxxxxx' }, /JWT_SECRET must be at least 32 bytes/],
-    ['JWT_SECRET the placeholder', { JWT_SECRET: 'replace-me-with-at-least-32-random-bytes-openssl-rand-base64-48' }, /JWT_SECRET is a placeholder or a word.*openssl rand -base64 48/],
+    [
+      'JWT_SECRET the placeholder',
+      { JWT_SECRET: 'replace-me-with-at-least-32-random-bytes-openssl-rand-base64-48' },
+      /JWT_SECRET is a placeholder or a word.*openssl rand -base64 48/,
+    ],
     ['JWT_SECRET of one repeated character', { JWT_SECRET: 'a'.repeat(32) }, /JWT_SECRET has too few distinct characters/],
     ['DATABASE_URL missing', { DATABASE_URL: undefined }, /DATABASE_URL is required in production/],
     ['REDIS_URL missing', { REDIS_URL: undefined }, /REDIS_URL is required in production/],

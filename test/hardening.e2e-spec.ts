@@ -28,7 +28,10 @@ describe('forged token claims', () => {
   it('a correctly signed token without exp is token_invalid', async () => {
     const me = await registerAndLogin(t);
     const token = forge(t, { sub: me.id, sid: me.tokens.session_id, role: 'user', exp: undefined });
-    const res = await t.http().get('/api/v1/auth/me').set(...bearer(token));
+    const res = await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(token));
     expect([res.status, res.body.code]).toEqual([401, 'token_invalid']);
   });
 
@@ -36,10 +39,17 @@ describe('forged token claims', () => {
     const me = await registerAndLogin(t);
     const now = Math.floor(Date.now() / 1000);
     const far = forge(t, { sub: me.id, sid: me.tokens.session_id, role: 'user', [claim]: now + 120 });
-    const res = await t.http().get('/api/v1/auth/me').set(...bearer(far));
+    const res = await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(far));
     expect([res.status, res.body.code]).toEqual([401, 'token_invalid']);
     const near = forge(t, { sub: me.id, sid: me.tokens.session_id, role: 'user', [claim]: now + 30 });
-    await t.http().get('/api/v1/auth/me').set(...bearer(near)).expect(200);
+    await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(near))
+      .expect(200);
   });
 });
 
@@ -69,7 +79,6 @@ describe('request shapes', () => {
     const res = await t.http().post('/api/v1/auth/login').set('Content-Type', 'application/json').send(body);
     expect([res.status, res.body.code]).toEqual([400, 'validation_failed']);
   });
-
 });
 
 describe('CSRF token bound to the session (cookie mode)', () => {
@@ -83,28 +92,48 @@ describe('CSRF token bound to the session (cookie mode)', () => {
   it('a csrf_token planted from a sibling subdomain (double submit of a value it chose) is refused', async () => {
     const { jar } = await cookieLogin();
     const planted = 'attacker-chosen-value';
-    const res = await t.http().post('/api/v1/auth/refresh').set('Cookie', `refresh_token=${jar.refresh_token}; csrf_token=${planted}`).set('X-CSRF-Token', planted).send({});
+    const res = await t
+      .http()
+      .post('/api/v1/auth/refresh')
+      .set('Cookie', `refresh_token=${jar.refresh_token}; csrf_token=${planted}`)
+      .set('X-CSRF-Token', planted)
+      .send({});
     expect([res.status, res.body.code]).toEqual([403, 'csrf_failed']);
   });
 
   it("another session's valid CSRF token does not pass for this session", async () => {
     const mine = await cookieLogin();
     const theirs = await cookieLogin();
-    const res = await t.http().post('/api/v1/auth/refresh').set('Cookie', `refresh_token=${mine.jar.refresh_token}; csrf_token=${theirs.jar.csrf_token}`).set('X-CSRF-Token', theirs.jar.csrf_token).send({});
+    const res = await t
+      .http()
+      .post('/api/v1/auth/refresh')
+      .set('Cookie', `refresh_token=${mine.jar.refresh_token}; csrf_token=${theirs.jar.csrf_token}`)
+      .set('X-CSRF-Token', theirs.jar.csrf_token)
+      .send({});
     expect([res.status, res.body.code]).toEqual([403, 'csrf_failed']);
     // its own still works
-    await t.http().post('/api/v1/auth/refresh').set('Cookie', `refresh_token=${mine.jar.refresh_token}; csrf_token=${mine.jar.csrf_token}`).set('X-CSRF-Token', mine.header).send({}).expect(200);
+    await t
+      .http()
+      .post('/api/v1/auth/refresh')
+      .set('Cookie', `refresh_token=${mine.jar.refresh_token}; csrf_token=${mine.jar.csrf_token}`)
+      .set('X-CSRF-Token', mine.header)
+      .send({})
+      .expect(200);
   });
 });
 
 describe('password policy (NIST SP 800-63B)', () => {
-  const reg = (password: string, email = uniqueEmail(), name?: string) => t.http().post('/api/v1/auth/register').send(name ? { email, password, name } : { email, password });
+  const reg = (password: string, email = uniqueEmail(), name?: string) =>
+    t
+      .http()
+      .post('/api/v1/auth/register')
+      .send(name ? { email, password, name } : { email, password });
 
   it('a long passphrase without character classes is accepted', async () => {
     await reg('correct horse battery staple').expect(201);
   });
 
-  it.each(['Password123!', 'Qwerty123!', 'Welcome2024!'])('%s is refused with the estimator\'s warning', async (password) => {
+  it.each(['Password123!', 'Qwerty123!', 'Welcome2024!'])("%s is refused with the estimator's warning", async (password) => {
     const res = await reg(password).expect(400);
     expect(res.body.code).toBe('validation_failed');
     expect(res.body.errors).toEqual([expect.objectContaining({ field: 'password', message: expect.stringMatching(/common|guess/i) })]);
@@ -145,16 +174,29 @@ describe('password policy (NIST SP 800-63B)', () => {
       pwned.delayMs = 0;
     }
     const admin = await makeAdmin(t);
-    const text = (await t.http().get('/metrics').set(...bearer(admin.tokens.access_token)).expect(200)).text;
+    const text = (
+      await t
+        .http()
+        .get('/metrics')
+        .set(...bearer(admin.tokens.access_token))
+        .expect(200)
+    ).text;
     expect(text).toMatch(/identity_pwned_checks_total\{outcome="skipped"\} [1-9]/);
   });
 
   it('applies to password change and reset too, not to login', async () => {
     const me = await registerAndLogin(t);
-    const res = await t.http().post('/api/v1/auth/password/change').set(...bearer(me.tokens.access_token)).send({ current_password: PASSWORD, new_password: 'Password123!' });
+    const res = await t
+      .http()
+      .post('/api/v1/auth/password/change')
+      .set(...bearer(me.tokens.access_token))
+      .send({ current_password: PASSWORD, new_password: 'Password123!' });
     expect([res.status, res.body.code]).toEqual([400, 'validation_failed']);
     const token = await t.app.get(UnitOfWork).run((tx) => t.app.get(OneTimeTokensRepository).issue(tx, me.id, 'reset_password', 3600));
-    const reset = await t.http().post('/api/v1/auth/password-reset/complete').send({ token, password: `${me.email.split('@')[0]}2024!` });
+    const reset = await t
+      .http()
+      .post('/api/v1/auth/password-reset/complete')
+      .send({ token, password: `${me.email.split('@')[0]}2024!` });
     expect([reset.status, reset.body.code]).toEqual([400, 'validation_failed']);
     // the refused password did not spend the link
     await t.http().post('/api/v1/auth/password-reset/complete').send({ token, password: 'a perfectly fine passphrase' }).expect(204);
@@ -171,7 +213,6 @@ describe('password policy (NIST SP 800-63B)', () => {
     expect(row.password_hash).not.toBe(legacy);
     await login(t, me.email, 'weak one');
   });
-
 });
 
 /**
@@ -182,7 +223,8 @@ describe('settings that need an app of their own', () => {
   it('IPv6 clients are throttled per /64: one client owns the whole /64', async () => {
     const proxied = await startTestApp({ TRUST_PROXY: 'loopback', THROTTLE_LOGIN_LIMIT: '3' });
     try {
-      const attempt = (ip: string) => proxied.http().post('/api/v1/auth/login').set('X-Forwarded-For', ip).send({ email: uniqueEmail(), password: 'whatever-pw' });
+      const attempt = (ip: string) =>
+        proxied.http().post('/api/v1/auth/login').set('X-Forwarded-For', ip).send({ email: uniqueEmail(), password: 'whatever-pw' });
       for (const ip of ['2001:db8:1:2::1', '2001:db8:1:2::2', '2001:db8:1:2:aaaa:bbbb:cccc:dddd']) expect((await attempt(ip)).status).toBe(401);
       expect((await attempt('2001:db8:1:2:ffff::9')).status).toBe(429);
       expect((await attempt('2001:db8:1:3::1')).status).toBe(401);

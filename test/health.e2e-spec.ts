@@ -88,14 +88,22 @@ describe('Detailed health: shape and access', () => {
     }
     const res = await detailed(`Bearer ${user.tokens.access_token}`).expect(403);
     expect(res.body.code).toBe('forbidden');
-    const db = await t.http().get('/api/v1/health/database').set(...bearer(user.tokens.access_token)).expect(403);
+    const db = await t
+      .http()
+      .get('/api/v1/health/database')
+      .set(...bearer(user.tokens.access_token))
+      .expect(403);
     expect(db.body.code).toBe('forbidden');
     await t.http().get('/api/v1/health/database').expect(401);
   });
 
   it('refuses the access token of a revoked admin session', async () => {
     const other = await makeAdmin(t);
-    await t.http().post('/api/v1/auth/logout').set(...bearer(other.tokens.access_token)).expect(204);
+    await t
+      .http()
+      .post('/api/v1/auth/logout')
+      .set(...bearer(other.tokens.access_token))
+      .expect(204);
     const res = await detailed(`Bearer ${other.tokens.access_token}`).expect(401);
     expect(res.body.code).toBe('token_revoked');
   });
@@ -132,7 +140,9 @@ describe('Detailed health: shape and access', () => {
   });
 
   it('a failed mail is counted but does not degrade (one bad address is not an outage)', async () => {
-    await t.sql(`INSERT INTO email_outbox (recipient, template, payload, status, last_error) VALUES ('bad@example.com', 'verify_email', '{}', 'failed', 'refused')`);
+    await t.sql(
+      `INSERT INTO email_outbox (recipient, template, payload, status, last_error) VALUES ('bad@example.com', 'verify_email', '{}', 'failed', 'refused')`,
+    );
     const res = await detailed(`Bearer ${HEALTH_TOKEN}`).expect(200);
     expect(res.body.checks.email.outbox.failed).toBe(1);
     expect(res.body.status).toBe('healthy');
@@ -157,11 +167,12 @@ describe('Detailed health: Redis unreachable', () => {
     expect((await get().expect(200)).body).toEqual(detailedShape({ status: 'healthy' }));
 
     await proxy.stop();
-    const down = await until(() => get(), (r) => r.body.status === 'degraded');
-    expect(down.status).toBe(200);
-    expect(down.body).toEqual(
-      detailedShape({ status: 'degraded', redis: { status: 'down', latency_ms: null, mode: 'unavailable' } }),
+    const down = await until(
+      () => get(),
+      (r) => r.body.status === 'degraded',
     );
+    expect(down.status).toBe(200);
+    expect(down.body).toEqual(detailedShape({ status: 'degraded', redis: { status: 'down', latency_ms: null, mode: 'unavailable' } }));
     // the admin's token is checked against PostgreSQL meanwhile
     const asAdmin = await get(`Bearer ${admin.tokens.access_token}`).expect(200);
     expect(asAdmin.body.checks.redis.mode).toBe('unavailable');
@@ -170,7 +181,10 @@ describe('Detailed health: Redis unreachable', () => {
     expect(sample(metrics.text, 'identity_redis_fallback{component="access_state"}')).toBe(1);
 
     await proxy.start();
-    const back = await until(() => get(), (r) => r.body.status === 'healthy');
+    const back = await until(
+      () => get(),
+      (r) => r.body.status === 'healthy',
+    );
     expect(back.body).toEqual(detailedShape({ status: 'healthy' }));
   });
 });
@@ -202,7 +216,10 @@ describe('Detailed health: database unreachable', () => {
       expect(dbCheck.body).toMatchObject({ status: 'down', latency_ms: null, migrations: { applied: MIGRATIONS.length, pending: 0 } });
 
       await proxy.start();
-      const back = await until(() => get(), (r) => r.status === 200);
+      const back = await until(
+        () => get(),
+        (r) => r.status === 200,
+      );
       expect(back.body.status).toBe('healthy');
     } finally {
       await t.close();
@@ -225,10 +242,22 @@ describe('Metrics', () => {
     const admin = await makeAdmin(t);
     const user = await registerAndLogin(t);
     expect((await t.http().get('/metrics').expect(401)).body.code).toBe('unauthorized');
-    expect((await t.http().get('/metrics').set(...bearer(user.tokens.access_token)).expect(403)).body.code).toBe('forbidden');
+    expect(
+      (
+        await t
+          .http()
+          .get('/metrics')
+          .set(...bearer(user.tokens.access_token))
+          .expect(403)
+      ).body.code,
+    ).toBe('forbidden');
     await t.http().get('/api/v1/metrics').set('Authorization', `Bearer ${HEALTH_TOKEN}`).expect(404);
 
-    const res = await t.http().get('/metrics').set(...bearer(admin.tokens.access_token)).expect(200);
+    const res = await t
+      .http()
+      .get('/metrics')
+      .set(...bearer(admin.tokens.access_token))
+      .expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain;.*version=0\.0\.4/);
     // the database gauges, computed on the first scrape
     const [sessions] = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM sessions WHERE revoked_at IS NULL AND expires_at > now()`);
@@ -268,8 +297,16 @@ describe('Metrics', () => {
     const user = await register(t);
     const unmatched = 'http_requests_total{method="GET",route="unmatched",status="404"}';
     const unmatchedBefore = sample(await scrape(), unmatched) ?? 0;
-    await t.http().get(`/api/v1/admin/users/${user.id}`).set(...bearer(admin.tokens.access_token)).expect(200);
-    await t.http().get(`/api/v1/admin/users/${user.id}`).set(...bearer(admin.tokens.access_token)).expect(200);
+    await t
+      .http()
+      .get(`/api/v1/admin/users/${user.id}`)
+      .set(...bearer(admin.tokens.access_token))
+      .expect(200);
+    await t
+      .http()
+      .get(`/api/v1/admin/users/${user.id}`)
+      .set(...bearer(admin.tokens.access_token))
+      .expect(200);
     await t.http().get(`/api/v1/admin/users/${user.id}`).expect(401);
     await t.http().get(`/api/v1/no-such-route/${user.id}`).expect(404);
     await t.http().get(`/elsewhere/${user.id}`).expect(404);

@@ -63,13 +63,18 @@ async function browserFlow(provider: FakeProvider, initiatePath = `/api/v1/oauth
 async function signIn(provider: FakeProvider) {
   const { final } = await browserFlow(provider);
   expect(final.searchParams.get('error')).toBeNull();
-  const res = await t.http().post('/api/v1/oauth/exchange').send({ code: final.searchParams.get('code') });
+  const res = await t
+    .http()
+    .post('/api/v1/oauth/exchange')
+    .send({ code: final.searchParams.get('code') });
   expect(res.status).toBe(200);
   return res.body;
 }
 
 const identitiesOf = (userId: string) =>
-  t.sql<{ provider: string; provider_user_id: string }>(`SELECT provider, provider_user_id FROM oauth_identities WHERE user_id = $1 ORDER BY provider`, [userId]);
+  t.sql<{ provider: string; provider_user_id: string }>(`SELECT provider, provider_user_id FROM oauth_identities WHERE user_id = $1 ORDER BY provider`, [
+    userId,
+  ]);
 const auditOf = (userId: string, event: string) =>
   t.sql<{ outcome: string; metadata: Record<string, unknown>; actor_id: string | null }>(
     `SELECT outcome, metadata, actor_id FROM audit_events WHERE target_user_id = $1 AND event = $2 ORDER BY created_at`,
@@ -79,7 +84,11 @@ const auditOf = (userId: string, event: string) =>
 describe('account takeover through linking (high)', () => {
   it('an unverified user cannot start a link: 403 email_not_verified, nothing stored', async () => {
     const squatter = await registerAndLogin(t, uniqueEmail('victim'));
-    const res = await t.http().post('/api/v1/oauth/github/link').set(...bearer(squatter.tokens.access_token)).send({});
+    const res = await t
+      .http()
+      .post('/api/v1/oauth/github/link')
+      .set(...bearer(squatter.tokens.access_token))
+      .send({});
     expect(res.status).toBe(403);
     expect(res.body.code).toBe('email_not_verified');
     expect(await identitiesOf(squatter.id)).toEqual([]);
@@ -90,21 +99,30 @@ describe('account takeover through linking (high)', () => {
     const squatter = await registerAndLogin(t, email);
     // an identity linked while the address was unproven (possible before this fix)
     const attackerGh = nextId();
-    await t.sql(`INSERT INTO oauth_identities (user_id, provider, provider_user_id, email) VALUES ($1, 'github', $2, 'attacker@evil.example')`, [squatter.id, attackerGh]);
+    await t.sql(`INSERT INTO oauth_identities (user_id, provider, provider_user_id, email) VALUES ($1, 'github', $2, 'attacker@evil.example')`, [
+      squatter.id,
+      attackerGh,
+    ]);
 
     fake.setGoogleUser({ sub: nextId(), email, email_verified: true, name: 'Owner' });
     const owner = await signIn('google');
     expect(owner.user.id).toBe(squatter.id);
     expect(await identitiesOf(squatter.id)).toEqual([expect.objectContaining({ provider: 'google' })]);
     const unlinked = await auditOf(squatter.id, 'oauth.unlinked');
-    expect(unlinked).toEqual([expect.objectContaining({ outcome: 'success', metadata: expect.objectContaining({ provider: 'github', reason: 'account_claimed' }) })]);
+    expect(unlinked).toEqual([
+      expect.objectContaining({ outcome: 'success', metadata: expect.objectContaining({ provider: 'github', reason: 'account_claimed' }) }),
+    ]);
 
     // the attacker's GitHub no longer reaches the owner's account
     fake.setGithubUser({ id: Number(attackerGh), login: 'attacker' }, [{ email: uniqueEmail('attacker'), primary: true, verified: true }]);
     const attacker = await signIn('github');
     expect(attacker.user.id).not.toBe(squatter.id);
     // and the squatter's password and sessions are gone
-    await t.http().get('/api/v1/auth/me').set(...bearer(squatter.tokens.access_token)).expect(401);
+    await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(squatter.tokens.access_token))
+      .expect(401);
     await t.http().post('/api/v1/auth/login').send({ email, password: PASSWORD }).expect(401);
   });
 
@@ -128,7 +146,11 @@ describe('account takeover through linking (high)', () => {
     // the squatter's Google account matches the email but is unverified: no way back in
     const again = await browserFlow('google');
     expect(again.final.searchParams.get('error')).toBe('account_exists');
-    await t.http().get('/api/v1/auth/me').set(...bearer(squatter.access_token)).expect(401);
+    await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(squatter.access_token))
+      .expect(401);
   });
 
   it('a reset of an already verified account keeps its identities', async () => {
@@ -150,7 +172,10 @@ describe('no state change on GET (mail scanners)', () => {
     const link = resend.lastLink(user.email, 'Confirm your email address');
     const url = new URL(link);
 
-    const page = await t.http().get(url.pathname + url.search).expect(200);
+    const page = await t
+      .http()
+      .get(url.pathname + url.search)
+      .expect(200);
     expect(page.headers['content-type']).toMatch(/^text\/html/);
     expect(page.headers['cache-control']).toBe('no-store');
     const csp = page.headers['content-security-policy'];
@@ -161,13 +186,26 @@ describe('no state change on GET (mail scanners)', () => {
     expect(page.text).toMatch(/<form method="post"/);
     expect(page.text).toContain(`value="${url.searchParams.get('token')}"`);
     // a scanner fetching the link (twice) verified nothing
-    await t.http().get(url.pathname + url.search).expect(200);
+    await t
+      .http()
+      .get(url.pathname + url.search)
+      .expect(200);
     const [row] = await t.sql<{ email_verified_at: Date | null }>(`SELECT email_verified_at FROM users WHERE id = $1`, [user.id]);
     expect(row.email_verified_at).toBeNull();
 
-    const post = await t.http().post('/api/v1/auth/verify-email').type('form').send({ token: url.searchParams.get('token') }).expect(302);
+    const post = await t
+      .http()
+      .post('/api/v1/auth/verify-email')
+      .type('form')
+      .send({ token: url.searchParams.get('token') })
+      .expect(302);
     expect(post.headers.location).toBe('http://app.test/verify-email?status=success');
-    const again = await t.http().post('/api/v1/auth/verify-email').type('form').send({ token: url.searchParams.get('token') }).expect(302);
+    const again = await t
+      .http()
+      .post('/api/v1/auth/verify-email')
+      .type('form')
+      .send({ token: url.searchParams.get('token') })
+      .expect(302);
     expect(again.headers.location).toBe('http://app.test/verify-email?status=error');
     expect((await login(t, user.email)).user.email_verified).toBe(true);
   });
@@ -184,7 +222,7 @@ describe('OAuth state bound to the browser (login CSRF)', () => {
     expect(cookie).toMatch(/; Max-Age=600/);
   });
 
-  it("a half-finished callback opened in another browser (no or another flow cookie) fails invalid_state and creates nothing", async () => {
+  it('a half-finished callback opened in another browser (no or another flow cookie) fails invalid_state and creates nothing', async () => {
     const email = uniqueEmail('csrf');
     fake.setGoogleUser({ sub: nextId(), email, email_verified: true });
     const attacker = await t.http().get('/api/v1/oauth/google/initiate').expect(302);
@@ -212,7 +250,12 @@ describe('OAuth state bound to the browser (login CSRF)', () => {
     const email = uniqueEmail('linker');
     fake.setGoogleUser({ sub: nextId(), email, email_verified: true });
     const me = await signIn('google');
-    const res = await t.http().post('/api/v1/oauth/github/link').set(...bearer(me.access_token)).send({ redirect_to: '/settings' }).expect(200);
+    const res = await t
+      .http()
+      .post('/api/v1/oauth/github/link')
+      .set(...bearer(me.access_token))
+      .send({ redirect_to: '/settings' })
+      .expect(200);
     const authorize = new URL(res.body.authorize_url);
     expect(`${authorize.origin}${authorize.pathname}`).toBe('http://api.test/api/v1/oauth/github/initiate');
     expect([...authorize.searchParams.keys()]).toEqual(['link_ticket']);
@@ -227,30 +270,46 @@ describe('OAuth state bound to the browser (login CSRF)', () => {
     ]);
 
     // the ticket works once
-    const replay = await t.http().get(authorize.pathname + authorize.search).expect(302);
+    const replay = await t
+      .http()
+      .get(authorize.pathname + authorize.search)
+      .expect(302);
     expect(replay.headers.location).toBe(`${FRONTEND_CALLBACK}?error=invalid_state`);
   });
 
   it('a link callback opened without the flow cookie links nothing', async () => {
     fake.setGoogleUser({ sub: nextId(), email: uniqueEmail('linker2'), email_verified: true });
     const me = await signIn('google');
-    const res = await t.http().post('/api/v1/oauth/github/link').set(...bearer(me.access_token)).send({}).expect(200);
+    const res = await t
+      .http()
+      .post('/api/v1/oauth/github/link')
+      .set(...bearer(me.access_token))
+      .send({})
+      .expect(200);
     const authorize = new URL(res.body.authorize_url);
-    const init = await t.http().get(authorize.pathname + authorize.search).expect(302);
+    const init = await t
+      .http()
+      .get(authorize.pathname + authorize.search)
+      .expect(302);
     fake.setGithubUser({ id: Number(nextId()), login: 'x' }, [{ email: uniqueEmail('gh'), primary: true, verified: true }]);
     const final = await callback(await atProvider(init.headers.location), null);
     expect(final.searchParams.get('error')).toBe('invalid_state');
     expect(await identitiesOf(me.user.id)).toHaveLength(1);
   });
 
-  it.each(['/%2F%2Fevil.example', '/%2f%2fevil.example/x', '/%5Cevil.example', '/%5C%5Cevil.example', '/a%0d%0aSet-Cookie:x=y', '/%252F%252Fevil.example', '/%E0%A4%A'])(
-    'redirect_to %s is refused after percent-decoding (400)',
-    async (path) => {
-      const res = await t.http().get(`/api/v1/oauth/google/initiate?redirect_to=${encodeURIComponent(path)}`);
-      expect(res.status).toBe(400);
-      expect(res.body.code).toBe('validation_failed');
-    },
-  );
+  it.each([
+    '/%2F%2Fevil.example',
+    '/%2f%2fevil.example/x',
+    '/%5Cevil.example',
+    '/%5C%5Cevil.example',
+    '/a%0d%0aSet-Cookie:x=y',
+    '/%252F%252Fevil.example',
+    '/%E0%A4%A',
+  ])('redirect_to %s is refused after percent-decoding (400)', async (path) => {
+    const res = await t.http().get(`/api/v1/oauth/google/initiate?redirect_to=${encodeURIComponent(path)}`);
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('validation_failed');
+  });
 });
 
 describe('one canonical email (look-alikes)', () => {
@@ -268,7 +327,9 @@ describe('one canonical email (look-alikes)', () => {
     const local = `bob.${nextId()}`;
     await register(t, `${local}@exİmple.com`);
     await register(t, `${local}@example.com`);
-    const rows = await t.sql<{ email: string; email_canonical: string }>(`SELECT email, email_canonical FROM users WHERE email LIKE $1 ORDER BY email`, [`${local}@%`]);
+    const rows = await t.sql<{ email: string; email_canonical: string }>(`SELECT email, email_canonical FROM users WHERE email LIKE $1 ORDER BY email`, [
+      `${local}@%`,
+    ]);
     expect(rows.map((r) => r.email_canonical).sort()).toEqual([`${local}@example.com`, `${local}@xn--eximple-8he.com`]);
   });
 
@@ -307,7 +368,12 @@ describe('smaller holes', () => {
     await t.http().post('/api/v1/auth/password-reset').send({ email: me.email }).expect(202);
     await deliver();
     const token = tokenOf(resend.lastLink(me.email, 'Reset your password'));
-    await t.http().post('/api/v1/auth/password/change').set(...bearer(me.tokens.access_token)).send({ current_password: PASSWORD, new_password: 'Another-Good-Passphrase-5' }).expect(204);
+    await t
+      .http()
+      .post('/api/v1/auth/password/change')
+      .set(...bearer(me.tokens.access_token))
+      .send({ current_password: PASSWORD, new_password: 'Another-Good-Passphrase-5' })
+      .expect(204);
     const res = await t.http().post('/api/v1/auth/password-reset/complete').send({ token, password: 'Attacker-Picks-This-1' });
     expect([res.status, res.body.code]).toEqual([400, 'invalid_token']);
   });
@@ -333,9 +399,18 @@ describe('smaller holes', () => {
   it("GET /users/audit does not show an admin's session id, address or user agent", async () => {
     const admin = await makeAdmin(t);
     const me = await registerAndLogin(t, uniqueEmail('target'));
-    await t.http().delete(`/api/v1/admin/sessions/${me.tokens.session_id}`).set(...bearer(admin.tokens.access_token)).set('User-Agent', 'AdminConsole/1').expect(204);
+    await t
+      .http()
+      .delete(`/api/v1/admin/sessions/${me.tokens.session_id}`)
+      .set(...bearer(admin.tokens.access_token))
+      .set('User-Agent', 'AdminConsole/1')
+      .expect(204);
     const other = await login(t, me.email);
-    const page = await t.http().get('/api/v1/users/audit').set(...bearer(other.access_token)).expect(200);
+    const page = await t
+      .http()
+      .get('/api/v1/users/audit')
+      .set(...bearer(other.access_token))
+      .expect(200);
     const byAdmin = page.body.items.find((e: { event: string }) => e.event === 'admin.session_revoked');
     expect(byAdmin).toMatchObject({ actor_id: admin.id, session_id: null, ip: null, user_agent: null });
     const own = page.body.items.find((e: { event: string; outcome: string }) => e.event === 'auth.login' && e.outcome === 'success');

@@ -6,7 +6,11 @@ import { createTestDatabase, TestDatabase } from './support/database';
 describe('migrations over existing data', () => {
   let db: TestDatabase;
   let ds: DataSource;
-  const upTo = (name: string) => MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.name.startsWith(name)));
+  const upTo = (name: string) =>
+    MIGRATIONS.slice(
+      0,
+      MIGRATIONS.findIndex((m) => m.name.startsWith(name)),
+    );
 
   beforeEach(async () => {
     db = await createTestDatabase();

@@ -170,18 +170,14 @@ describe('OAuth: providers and initiate', () => {
     }
   });
 
-  it.each([
-    ['https://evil.example/steal'],
-    ['//evil.example/steal'],
-    ['/\\evil.example'],
-    ['javascript:alert(1)'],
-    ['dashboard'],
-    ['/ok path'],
-  ])('refuses redirect_to=%j with 400 validation_failed', async (redirectTo) => {
-    const res = await t.http().get('/api/v1/oauth/google/initiate').query({ redirect_to: redirectTo }).expect(400);
-    expect(res.headers['content-type']).toMatch(PROBLEM);
-    expect(res.body).toMatchObject({ code: 'validation_failed', errors: [{ field: 'redirect_to', message: expect.any(String) }] });
-  });
+  it.each([['https://evil.example/steal'], ['//evil.example/steal'], ['/\\evil.example'], ['javascript:alert(1)'], ['dashboard'], ['/ok path']])(
+    'refuses redirect_to=%j with 400 validation_failed',
+    async (redirectTo) => {
+      const res = await t.http().get('/api/v1/oauth/google/initiate').query({ redirect_to: redirectTo }).expect(400);
+      expect(res.headers['content-type']).toMatch(PROBLEM);
+      expect(res.body).toMatchObject({ code: 'validation_failed', errors: [{ field: 'redirect_to', message: expect.any(String) }] });
+    },
+  );
 
   it('refuses unknown query parameters on initiate (400)', async () => {
     const res = await t.http().get('/api/v1/oauth/google/initiate?code=abc&state=def').expect(400);
@@ -193,8 +189,15 @@ describe('OAuth: providers and initiate', () => {
     const responses = await Promise.all([
       t.http().get('/api/v1/oauth/facebook/initiate'),
       t.http().get('/api/v1/oauth/facebook/callback?code=x&state=y'),
-      t.http().post('/api/v1/oauth/facebook/link').set(...bearer(me.tokens.access_token)).send({}),
-      t.http().delete('/api/v1/users/identities/facebook').set(...bearer(me.tokens.access_token)),
+      t
+        .http()
+        .post('/api/v1/oauth/facebook/link')
+        .set(...bearer(me.tokens.access_token))
+        .send({}),
+      t
+        .http()
+        .delete('/api/v1/users/identities/facebook')
+        .set(...bearer(me.tokens.access_token)),
     ]);
     for (const res of responses) {
       expect(res.status).toBe(404);
@@ -237,7 +240,11 @@ describe('OAuth: sign-in and the linking rules', () => {
     const [session] = await t.sql<{ auth_method: string }>(`SELECT auth_method FROM sessions WHERE id = $1`, [tokens.session_id]);
     expect(session.auth_method).toBe('google');
 
-    const me = await t.http().get('/api/v1/auth/me').set(...bearer(tokens.access_token)).expect(200);
+    const me = await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(tokens.access_token))
+      .expect(200);
     expect(me.body.id).toBe(tokens.user.id);
     expect((await auditOf(tokens.user.id, 'oauth.login')).map((e) => e.outcome)).toEqual(['success']);
     expect((await auditOf(tokens.user.id, 'oauth.linked'))[0]).toMatchObject({ outcome: 'success', metadata: { provider: 'google' } });
@@ -359,10 +366,12 @@ describe('OAuth: sign-in and the linking rules', () => {
   it('concurrent first sign-ins of one provider account create one user and one identity', async () => {
     const email = uniqueEmail('race');
     fake.setGoogleUser({ sub: nextId(), email, email_verified: true });
-    const backs = await Promise.all([1, 2, 3, 4].map(async () => {
-      const init = await initiate(t, '/api/v1/oauth/google/initiate');
-      return atProvider(init.headers.location);
-    }));
+    const backs = await Promise.all(
+      [1, 2, 3, 4].map(async () => {
+        const init = await initiate(t, '/api/v1/oauth/google/initiate');
+        return atProvider(init.headers.location);
+      }),
+    );
     const finals = await Promise.all(backs.map((b) => callback(t, b)));
     for (const f of finals) expect(Object.fromEntries(f.searchParams)).toEqual({ code: expect.any(String) });
     const users = await t.sql<{ id: string }>(`SELECT id FROM users WHERE lower(email) = lower($1)`, [email]);
@@ -484,7 +493,12 @@ describe('OAuth: state, errors and the exchange code', () => {
   it('cookie mode on exchange: the refresh token is an HttpOnly cookie, not in the body, and refresh works with it', async () => {
     fake.setGoogleUser({ sub: nextId(), email: uniqueEmail('cookie'), email_verified: true });
     const { final } = await flow('google');
-    const res = await t.http().post('/api/v1/oauth/exchange').set('X-Auth-Mode', 'cookie').send({ code: final.searchParams.get('code') }).expect(200);
+    const res = await t
+      .http()
+      .post('/api/v1/oauth/exchange')
+      .set('X-Auth-Mode', 'cookie')
+      .send({ code: final.searchParams.get('code') })
+      .expect(200);
     expect(res.body.refresh_token).toBeUndefined();
     expect(res.body.access_token).toEqual(expect.any(String));
     const cookies = res.headers['set-cookie'] as unknown as string[];
@@ -507,7 +521,12 @@ describe('OAuth: state, errors and the exchange code', () => {
 
 describe('OAuth: link and unlink', () => {
   async function linkFlow(accessToken: string, provider: FakeProvider, body: Record<string, unknown> = {}) {
-    const res = await t.http().post(`/api/v1/oauth/${provider}/link`).set(...bearer(accessToken)).send(body).expect(200);
+    const res = await t
+      .http()
+      .post(`/api/v1/oauth/${provider}/link`)
+      .set(...bearer(accessToken))
+      .send(body)
+      .expect(200);
     return callback(t, await openLink(res.body.authorize_url));
   }
 
@@ -524,7 +543,11 @@ describe('OAuth: link and unlink', () => {
     const final = await linkFlow(me.tokens.access_token, 'github', { redirect_to: '/settings' });
     expect(Object.fromEntries(final.searchParams)).toEqual({ linked: 'github', redirect_to: '/settings' });
 
-    const list = await t.http().get('/api/v1/users/identities').set(...bearer(me.tokens.access_token)).expect(200);
+    const list = await t
+      .http()
+      .get('/api/v1/users/identities')
+      .set(...bearer(me.tokens.access_token))
+      .expect(200);
     expect(list.body).toEqual({ items: [{ provider: 'github', email: ghEmail, created_at: expect.any(String) }] });
     expect((await auditOf(me.id, 'oauth.linked'))[0]).toMatchObject({ outcome: 'success', metadata: { provider: 'github', via: 'link' } });
 
@@ -550,8 +573,18 @@ describe('OAuth: link and unlink', () => {
     const me = await verifiedUser(t, uniqueEmail('twice'));
     fake.setGithubUser({ id: Number(nextId()), login: 'first' }, [{ email: uniqueEmail('first'), primary: true, verified: true }]);
     // start two links before either finishes
-    const a = await t.http().post('/api/v1/oauth/github/link').set(...bearer(me.tokens.access_token)).send({}).expect(200);
-    const b = await t.http().post('/api/v1/oauth/github/link').set(...bearer(me.tokens.access_token)).send({}).expect(200);
+    const a = await t
+      .http()
+      .post('/api/v1/oauth/github/link')
+      .set(...bearer(me.tokens.access_token))
+      .send({})
+      .expect(200);
+    const b = await t
+      .http()
+      .post('/api/v1/oauth/github/link')
+      .set(...bearer(me.tokens.access_token))
+      .send({})
+      .expect(200);
     const backA = await openLink(a.body.authorize_url);
     fake.setGithubUser({ id: Number(nextId()), login: 'second' }, [{ email: uniqueEmail('second'), primary: true, verified: true }]);
     const backB = await openLink(b.body.authorize_url);
@@ -559,25 +592,49 @@ describe('OAuth: link and unlink', () => {
     expectError(await callback(t, backB), 'provider_already_linked');
     expect(await identitiesOf(me.id)).toHaveLength(1);
 
-    const now = await t.http().post('/api/v1/oauth/github/link').set(...bearer(me.tokens.access_token)).send({}).expect(409);
+    const now = await t
+      .http()
+      .post('/api/v1/oauth/github/link')
+      .set(...bearer(me.tokens.access_token))
+      .send({})
+      .expect(409);
     expect(now.body.code).toBe('provider_already_linked');
   });
 
   it('a link whose session ended before the callback fails session_ended and links nothing', async () => {
     const me = await verifiedUser(t, uniqueEmail('ended'));
     fake.setGoogleUser({ sub: nextId(), email: uniqueEmail('ended-g'), email_verified: true });
-    const res = await t.http().post('/api/v1/oauth/google/link').set(...bearer(me.tokens.access_token)).send({}).expect(200);
+    const res = await t
+      .http()
+      .post('/api/v1/oauth/google/link')
+      .set(...bearer(me.tokens.access_token))
+      .send({})
+      .expect(200);
     const back = await openLink(res.body.authorize_url);
-    await t.http().post('/api/v1/auth/logout').set(...bearer(me.tokens.access_token)).expect(204);
+    await t
+      .http()
+      .post('/api/v1/auth/logout')
+      .set(...bearer(me.tokens.access_token))
+      .expect(204);
     expectError(await callback(t, back), 'session_ended');
     expect(await identitiesOf(me.id)).toEqual([]);
   });
 
   it('refuses a foreign redirect_to and unknown fields on link (400)', async () => {
     const me = await registerAndLogin(t);
-    const bad = await t.http().post('/api/v1/oauth/google/link').set(...bearer(me.tokens.access_token)).send({ redirect_to: 'https://evil.example' }).expect(400);
+    const bad = await t
+      .http()
+      .post('/api/v1/oauth/google/link')
+      .set(...bearer(me.tokens.access_token))
+      .send({ redirect_to: 'https://evil.example' })
+      .expect(400);
     expect(bad.body.code).toBe('validation_failed');
-    const unknown = await t.http().post('/api/v1/oauth/google/link').set(...bearer(me.tokens.access_token)).send({ user_id: me.id }).expect(400);
+    const unknown = await t
+      .http()
+      .post('/api/v1/oauth/google/link')
+      .set(...bearer(me.tokens.access_token))
+      .send({ user_id: me.id })
+      .expect(400);
     expect(unknown.body.code).toBe('validation_failed');
   });
 
@@ -587,12 +644,28 @@ describe('OAuth: link and unlink', () => {
     await linkFlow(me.tokens.access_token, 'google');
     expect(await identitiesOf(me.id)).toHaveLength(1);
 
-    await t.http().delete('/api/v1/users/identities/google').set(...bearer(me.tokens.access_token)).expect(204);
+    await t
+      .http()
+      .delete('/api/v1/users/identities/google')
+      .set(...bearer(me.tokens.access_token))
+      .expect(204);
     expect(await identitiesOf(me.id)).toEqual([]);
-    expect((await t.http().get('/api/v1/users/identities').set(...bearer(me.tokens.access_token)).expect(200)).body).toEqual({ items: [] });
+    expect(
+      (
+        await t
+          .http()
+          .get('/api/v1/users/identities')
+          .set(...bearer(me.tokens.access_token))
+          .expect(200)
+      ).body,
+    ).toEqual({ items: [] });
     expect((await auditOf(me.id, 'oauth.unlinked'))[0]).toMatchObject({ outcome: 'success', metadata: { provider: 'google' } });
 
-    const again = await t.http().delete('/api/v1/users/identities/google').set(...bearer(me.tokens.access_token)).expect(404);
+    const again = await t
+      .http()
+      .delete('/api/v1/users/identities/google')
+      .set(...bearer(me.tokens.access_token))
+      .expect(404);
     expect(again.body.code).toBe('not_found');
     // the password still signs in
     await login(t, me.email, PASSWORD);
@@ -601,7 +674,11 @@ describe('OAuth: link and unlink', () => {
   it('refuses to unlink the last way to sign in (409 last_login_method), but allows it while another remains', async () => {
     fake.setGoogleUser({ sub: nextId(), email: uniqueEmail('only-oauth'), email_verified: true });
     const me = await signIn('google');
-    const only = await t.http().delete('/api/v1/users/identities/google').set(...bearer(me.access_token)).expect(409);
+    const only = await t
+      .http()
+      .delete('/api/v1/users/identities/google')
+      .set(...bearer(me.access_token))
+      .expect(409);
     expect(only.headers['content-type']).toMatch(PROBLEM);
     expect(only.body.code).toBe('last_login_method');
     expect(await identitiesOf(me.user.id)).toHaveLength(1);
@@ -611,7 +688,12 @@ describe('OAuth: link and unlink', () => {
     await linkFlow(me.access_token, 'github');
     // both at once: exactly one may go
     const results = await Promise.all(
-      ['google', 'github'].map((p) => t.http().delete(`/api/v1/users/identities/${p}`).set(...bearer(me.access_token))),
+      ['google', 'github'].map((p) =>
+        t
+          .http()
+          .delete(`/api/v1/users/identities/${p}`)
+          .set(...bearer(me.access_token)),
+      ),
     );
     expect(results.map((r) => r.status).sort()).toEqual([204, 409]);
     expect(await identitiesOf(me.user.id)).toHaveLength(1);
@@ -621,8 +703,20 @@ describe('OAuth: link and unlink', () => {
     fake.setGoogleUser({ sub: nextId(), email: uniqueEmail('private'), email_verified: true });
     const owner = await signIn('google');
     const other = await registerAndLogin(t);
-    expect((await t.http().get('/api/v1/users/identities').set(...bearer(other.tokens.access_token)).expect(200)).body.items).toEqual([]);
-    await t.http().delete('/api/v1/users/identities/google').set(...bearer(other.tokens.access_token)).expect(404);
+    expect(
+      (
+        await t
+          .http()
+          .get('/api/v1/users/identities')
+          .set(...bearer(other.tokens.access_token))
+          .expect(200)
+      ).body.items,
+    ).toEqual([]);
+    await t
+      .http()
+      .delete('/api/v1/users/identities/google')
+      .set(...bearer(other.tokens.access_token))
+      .expect(404);
     expect(await identitiesOf(owner.user.id)).toHaveLength(1);
   });
 });
@@ -649,7 +743,11 @@ describe('OAuth: only configured providers, REQUIRE_EMAIL_VERIFICATION', () => {
 
     fake.setGoogleUser({ sub: nextId(), email: uniqueEmail('strict-ok'), email_verified: true });
     const ok = await flow('google', { app: googleOnly });
-    const res = await googleOnly.http().post('/api/v1/oauth/exchange').send({ code: ok.final.searchParams.get('code') }).expect(200);
+    const res = await googleOnly
+      .http()
+      .post('/api/v1/oauth/exchange')
+      .send({ code: ok.final.searchParams.get('code') })
+      .expect(200);
     expect(res.body.user.email_verified).toBe(true);
   });
 });

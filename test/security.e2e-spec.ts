@@ -50,7 +50,12 @@ describe('Lockout', () => {
     const user = await register(t);
     for (let i = 0; i < 3; i++) await attempt(user.email, 'Wrong-Password-1');
     await attempt(user.email, PASSWORD).expect(423);
-    await t.http().patch(`/api/v1/admin/users/${user.id}`).set(...bearer(admin.tokens.access_token)).send({ unlock: true }).expect(200);
+    await t
+      .http()
+      .patch(`/api/v1/admin/users/${user.id}`)
+      .set(...bearer(admin.tokens.access_token))
+      .send({ unlock: true })
+      .expect(200);
     await attempt(user.email, PASSWORD).expect(200);
   });
 });
@@ -79,7 +84,8 @@ describe('Throttling', () => {
   it('honours X-Forwarded-For only through TRUST_PROXY hops', async () => {
     const t = await startTestApp({ THROTTLE_LOGIN_LIMIT: '2', THROTTLE_TTL: '60', TRUST_PROXY: '1' });
     try {
-      const send = (xff: string) => t.http().post('/api/v1/auth/login').set('X-Forwarded-For', xff).send({ email: uniqueEmail(), password: 'Wrong-Password-1' });
+      const send = (xff: string) =>
+        t.http().post('/api/v1/auth/login').set('X-Forwarded-For', xff).send({ email: uniqueEmail(), password: 'Wrong-Password-1' });
       for (let i = 0; i < 2; i++) expect((await send('203.0.113.1')).status).toBe(401);
       expect((await send('203.0.113.1')).status).toBe(429);
       expect((await send('203.0.113.2')).status).toBe(401);
@@ -119,33 +125,72 @@ describe('Roles and live user state', () => {
 
   it('refuses admin routes to non-admins with 403 forbidden', async () => {
     const { tokens } = await registerAndLogin(t);
-    const res = await t.http().get('/api/v1/admin/users').set(...bearer(tokens.access_token)).expect(403);
+    const res = await t
+      .http()
+      .get('/api/v1/admin/users')
+      .set(...bearer(tokens.access_token))
+      .expect(403);
     expect(res.body.code).toBe('forbidden');
   });
 
   it('an admin demoted to user loses admin routes on the next request (same token)', async () => {
     const boss = await makeAdmin(t);
     const other = await makeAdmin(t);
-    await t.http().get('/api/v1/admin/users').set(...bearer(other.tokens.access_token)).expect(200);
-    await t.http().patch(`/api/v1/admin/users/${other.id}`).set(...bearer(boss.tokens.access_token)).send({ role: 'user' }).expect(200);
-    const res = await t.http().get('/api/v1/admin/users').set(...bearer(other.tokens.access_token)).expect(403);
+    await t
+      .http()
+      .get('/api/v1/admin/users')
+      .set(...bearer(other.tokens.access_token))
+      .expect(200);
+    await t
+      .http()
+      .patch(`/api/v1/admin/users/${other.id}`)
+      .set(...bearer(boss.tokens.access_token))
+      .send({ role: 'user' })
+      .expect(200);
+    const res = await t
+      .http()
+      .get('/api/v1/admin/users')
+      .set(...bearer(other.tokens.access_token))
+      .expect(403);
     expect(res.body.code).toBe('forbidden');
-    await t.http().get('/api/v1/auth/me').set(...bearer(other.tokens.access_token)).expect(200);
+    await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(other.tokens.access_token))
+      .expect(200);
   });
 
   it('a promotion takes effect on the next request too', async () => {
     const boss = await makeAdmin(t);
     const user = await registerAndLogin(t);
-    await t.http().patch(`/api/v1/admin/users/${user.id}`).set(...bearer(boss.tokens.access_token)).send({ role: 'admin' }).expect(200);
-    await t.http().get('/api/v1/admin/users').set(...bearer(user.tokens.access_token)).expect(200);
+    await t
+      .http()
+      .patch(`/api/v1/admin/users/${user.id}`)
+      .set(...bearer(boss.tokens.access_token))
+      .send({ role: 'admin' })
+      .expect(200);
+    await t
+      .http()
+      .get('/api/v1/admin/users')
+      .set(...bearer(user.tokens.access_token))
+      .expect(200);
   });
 
   it('disabling a user kills their tokens at once; login then says account_disabled after a correct password only', async () => {
     const boss = await makeAdmin(t);
     const user = await registerAndLogin(t);
-    const disabled = await t.http().patch(`/api/v1/admin/users/${user.id}`).set(...bearer(boss.tokens.access_token)).send({ is_active: false }).expect(200);
+    const disabled = await t
+      .http()
+      .patch(`/api/v1/admin/users/${user.id}`)
+      .set(...bearer(boss.tokens.access_token))
+      .send({ is_active: false })
+      .expect(200);
     expect(disabled.body.is_active).toBe(false);
-    const res = await t.http().get('/api/v1/auth/me').set(...bearer(user.tokens.access_token)).expect(401);
+    const res = await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(user.tokens.access_token))
+      .expect(401);
     expect(res.body.code).toBe('token_revoked');
     await t.http().post('/api/v1/auth/refresh').send({ refresh_token: user.tokens.refresh_token }).expect(401);
     const wrong = await t.http().post('/api/v1/auth/login').send({ email: user.email, password: 'Wrong-Password-1' }).expect(401);
@@ -157,10 +202,19 @@ describe('Roles and live user state', () => {
   it('an admin cannot demote or disable itself', async () => {
     const boss = await makeAdmin(t);
     for (const body of [{ role: 'user' }, { is_active: false }]) {
-      const res = await t.http().patch(`/api/v1/admin/users/${boss.id}`).set(...bearer(boss.tokens.access_token)).send(body).expect(409);
+      const res = await t
+        .http()
+        .patch(`/api/v1/admin/users/${boss.id}`)
+        .set(...bearer(boss.tokens.access_token))
+        .send(body)
+        .expect(409);
       expect(res.body.code).toBe('self_modification');
     }
-    await t.http().get('/api/v1/admin/users').set(...bearer(boss.tokens.access_token)).expect(200);
+    await t
+      .http()
+      .get('/api/v1/admin/users')
+      .set(...bearer(boss.tokens.access_token))
+      .expect(200);
   });
 });
 
@@ -172,20 +226,51 @@ describe('Revocation with Redis unreachable', () => {
     try {
       const user = await register(t);
       const before = await login(t, user.email);
-      await t.http().get('/api/v1/auth/me').set(...bearer(before.access_token)).expect(200);
+      await t
+        .http()
+        .get('/api/v1/auth/me')
+        .set(...bearer(before.access_token))
+        .expect(200);
 
       await proxy.stop();
       const during = await login(t, user.email);
-      await t.http().get('/api/v1/auth/me').set(...bearer(during.access_token)).expect(200);
-      await t.http().post('/api/v1/auth/logout').set(...bearer(before.access_token)).expect(204);
-      const refused = await t.http().get('/api/v1/auth/me').set(...bearer(before.access_token)).expect(401);
+      await t
+        .http()
+        .get('/api/v1/auth/me')
+        .set(...bearer(during.access_token))
+        .expect(200);
+      await t
+        .http()
+        .post('/api/v1/auth/logout')
+        .set(...bearer(before.access_token))
+        .expect(204);
+      const refused = await t
+        .http()
+        .get('/api/v1/auth/me')
+        .set(...bearer(before.access_token))
+        .expect(401);
       expect(refused.body.code).toBe('token_revoked');
-      await t.http().get('/api/v1/auth/me').set(...bearer(during.access_token)).expect(200);
+      await t
+        .http()
+        .get('/api/v1/auth/me')
+        .set(...bearer(during.access_token))
+        .expect(200);
 
       await proxy.start();
       await new Promise((r) => setTimeout(r, 2500));
-      expect((await t.http().get('/api/v1/auth/me').set(...bearer(before.access_token))).status).toBe(401);
-      await t.http().get('/api/v1/auth/me').set(...bearer(during.access_token)).expect(200);
+      expect(
+        (
+          await t
+            .http()
+            .get('/api/v1/auth/me')
+            .set(...bearer(before.access_token))
+        ).status,
+      ).toBe(401);
+      await t
+        .http()
+        .get('/api/v1/auth/me')
+        .set(...bearer(during.access_token))
+        .expect(200);
     } finally {
       await proxy.stop();
       await t.close();
@@ -198,9 +283,21 @@ describe('Revocation with Redis unreachable', () => {
     try {
       const user = await register(a);
       const tokens = await login(a, user.email);
-      await b.http().get('/api/v1/auth/me').set(...bearer(tokens.access_token)).expect(200);
-      await a.http().post('/api/v1/auth/logout').set(...bearer(tokens.access_token)).expect(204);
-      const res = await b.http().get('/api/v1/auth/me').set(...bearer(tokens.access_token)).expect(401);
+      await b
+        .http()
+        .get('/api/v1/auth/me')
+        .set(...bearer(tokens.access_token))
+        .expect(200);
+      await a
+        .http()
+        .post('/api/v1/auth/logout')
+        .set(...bearer(tokens.access_token))
+        .expect(204);
+      const res = await b
+        .http()
+        .get('/api/v1/auth/me')
+        .set(...bearer(tokens.access_token))
+        .expect(401);
       expect(res.body.code).toBe('token_revoked');
     } finally {
       await b.close();
@@ -216,12 +313,16 @@ describe('Audit trail', () => {
   });
   afterAll(() => t.close());
 
-  it('lists the caller\'s own security events, newest first, with no secrets', async () => {
+  it("lists the caller's own security events, newest first, with no secrets", async () => {
     const user = await register(t);
     await t.http().post('/api/v1/auth/login').send({ email: user.email, password: 'Wrong-Password-1' }).expect(401);
     const tokens = await login(t, user.email);
     await t.http().post('/api/v1/auth/refresh').send({ refresh_token: tokens.refresh_token }).expect(200);
-    const res = await t.http().get('/api/v1/users/audit').set(...bearer(tokens.access_token)).expect(200);
+    const res = await t
+      .http()
+      .get('/api/v1/users/audit')
+      .set(...bearer(tokens.access_token))
+      .expect(200);
     const events = res.body.items.map((e: { event: string; outcome: string }) => `${e.event}:${e.outcome}`);
     // registration and its verification mail commit in one transaction: same created_at, order by id
     expect(events.slice(0, 2)).toEqual(['auth.login:success', 'auth.login:failure']);
@@ -246,10 +347,14 @@ describe('Audit trail', () => {
     expect(raw).not.toContain(tokens.access_token);
   });
 
-  it('does not show other users\' events', async () => {
+  it("does not show other users' events", async () => {
     const a = await registerAndLogin(t);
     const b = await registerAndLogin(t);
-    const res = await t.http().get('/api/v1/users/audit').set(...bearer(a.tokens.access_token)).expect(200);
+    const res = await t
+      .http()
+      .get('/api/v1/users/audit')
+      .set(...bearer(a.tokens.access_token))
+      .expect(200);
     expect(res.body.items.every((e: { target_user_id: string }) => e.target_user_id === a.id)).toBe(true);
     expect(res.body.items.some((e: { target_user_id: string }) => e.target_user_id === b.id)).toBe(false);
   });
@@ -262,7 +367,11 @@ describe('Boot-time admin, verification gate and rehash', () => {
     try {
       const tokens = await login(t, email, 'Bootstrap-Admin-1');
       expect(tokens.user).toMatchObject({ role: 'admin', email_verified: true });
-      await t.http().get('/api/v1/admin/users').set(...bearer(tokens.access_token)).expect(200);
+      await t
+        .http()
+        .get('/api/v1/admin/users')
+        .set(...bearer(tokens.access_token))
+        .expect(200);
     } finally {
       await t.close();
     }

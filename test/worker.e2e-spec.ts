@@ -15,7 +15,12 @@ import { startTestApp, TestApp } from './support/test-app';
 async function seedRetentionCases(t: TestApp) {
   const user = await register(t);
   const session = async (sql: string) =>
-    (await t.sql<{ id: string }>(`INSERT INTO sessions (user_id, auth_method, created_at, expires_at, revoked_at) VALUES ($1, 'password', ${sql}) RETURNING id`, [user.id]))[0].id;
+    (
+      await t.sql<{ id: string }>(
+        `INSERT INTO sessions (user_id, auth_method, created_at, expires_at, revoked_at) VALUES ($1, 'password', ${sql}) RETURNING id`,
+        [user.id],
+      )
+    )[0].id;
   const sessions = {
     expiredLongAgo: await session(`now() - interval '40 days', now() - interval '31 days', NULL`),
     revokedLongAgo: await session(`now() - interval '35 days', now() + interval '1 day', now() - interval '31 days'`),
@@ -69,7 +74,12 @@ async function seedRetentionCases(t: TestApp) {
     failedRecently: await mail('failed', '2 days', null),
   };
   const audit = async (ago: string) =>
-    (await t.sql<{ id: string }>(`INSERT INTO audit_events (event, outcome, target_user_id, created_at) VALUES ('auth.login', 'success', $1, now() - interval '${ago}') RETURNING id`, [user.id]))[0].id;
+    (
+      await t.sql<{ id: string }>(
+        `INSERT INTO audit_events (event, outcome, target_user_id, created_at) VALUES ('auth.login', 'success', $1, now() - interval '${ago}') RETURNING id`,
+        [user.id],
+      )
+    )[0].id;
   const auditEvents = { old: await audit('91 days'), recent: await audit('89 days') };
   return { user, sessions, tokens, oneTime, outbox, auditEvents };
 }
@@ -79,9 +89,7 @@ type Cases = Awaited<ReturnType<typeof seedRetentionCases>>;
 async function expectPurged(t: TestApp, c: Cases, auditPurged: boolean): Promise<void> {
   const present = async (table: string, ids: string[]) =>
     (await t.sql<{ id: string }>(`SELECT id FROM ${table} WHERE id = ANY($1::uuid[])`, [ids])).map((r) => r.id).sort();
-  expect(await present('sessions', Object.values(c.sessions))).toEqual(
-    [c.sessions.expiredRecently, c.sessions.revokedRecently, c.sessions.live].sort(),
-  );
+  expect(await present('sessions', Object.values(c.sessions))).toEqual([c.sessions.expiredRecently, c.sessions.revokedRecently, c.sessions.live].sort());
   expect(await present('refresh_tokens', Object.values(c.tokens))).toEqual([c.tokens.sealedOld, c.tokens.sealedFresh].sort());
   const sealed = await t.sql<{ id: string; successor_sealed: string | null }>(`SELECT id, successor_sealed FROM refresh_tokens WHERE id = ANY($1::uuid[])`, [
     [c.tokens.sealedOld, c.tokens.sealedFresh],

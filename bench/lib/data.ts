@@ -21,7 +21,11 @@ export async function seedAccounts(dbUrl: string): Promise<void> {
      SELECT 'login' || g || '@bench.test', 'login' || g || '@bench.test', $1, 'Login ' || g, 'user', now(), now(), now() FROM generate_series(1, $2::int) g`,
     [hash, LOGIN_USERS],
   );
-  await query(dbUrl, `INSERT INTO users (email, email_canonical, password_hash, name, role, email_verified_at) VALUES ('admin@bench.test', 'admin@bench.test', $1, 'Bench Admin', 'admin', now())`, [hash]);
+  await query(
+    dbUrl,
+    `INSERT INTO users (email, email_canonical, password_hash, name, role, email_verified_at) VALUES ('admin@bench.test', 'admin@bench.test', $1, 'Bench Admin', 'admin', now())`,
+    [hash],
+  );
 }
 
 /** The admin listings' volume: bench/seed.ts when it is there, else set-based SQL. Says what was seeded. */
@@ -62,13 +66,17 @@ async function seedWithScript(dbUrl: string, quick: boolean): Promise<string | u
   const script = join(ROOT, 'bench/seed.ts');
   if (!existsSync(script)) return undefined;
   const command = tsNode(script, ...(quick ? ['--quick'] : []));
-  const res = await runToExit(command, { env: { ...process.env, ...command.env, DATABASE_URL: dbUrl, SEED_DATABASE_URL: dbUrl }, timeoutMs: 15 * 60 * 1000 }).catch(
-    (err: Error) => ({ code: null, stdout: '', stderr: err.message }),
-  );
+  const res = await runToExit(command, {
+    env: { ...process.env, ...command.env, DATABASE_URL: dbUrl, SEED_DATABASE_URL: dbUrl },
+    timeoutMs: 15 * 60 * 1000,
+  }).catch((err: Error) => ({ code: null, stdout: '', stderr: err.message }));
   if (res.code !== 0) {
     log(`  bench/seed.ts failed (${res.code}): ${(res.stderr || res.stdout).slice(-500)}; seeding with SQL instead`);
     return undefined;
   }
-  const counts = await query<{ users: number; events: number }>(dbUrl, `SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM audit_events) AS events`);
+  const counts = await query<{ users: number; events: number }>(
+    dbUrl,
+    `SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM audit_events) AS events`,
+  );
   return `seeded by bench/seed.ts: ${counts[0].users} users, ${counts[0].events} audit events`;
 }

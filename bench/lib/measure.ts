@@ -57,7 +57,9 @@ export class Measurer {
    */
   async alternating(specs: Spec[]): Promise<Measured[]> {
     const { warmupS, durationS, runs: rounds } = this.timing;
-    log(`• ${specs.map((s) => s.name).join(' ⇄ ')}: warm-up ${warmupS} s each, then ${rounds} rounds of ${durationS} s${specs.length > 1 ? ' each, alternating' : ''}`);
+    log(
+      `• ${specs.map((s) => s.name).join(' ⇄ ')}: warm-up ${warmupS} s each, then ${rounds} rounds of ${durationS} s${specs.length > 1 ? ' each, alternating' : ''}`,
+    );
     for (const spec of specs) await this.warmUp(spec);
     const runs = specs.map(() => [] as Run[]);
     for (let i = 0; i < rounds; i++) {
@@ -99,7 +101,14 @@ export class Measurer {
 function summarise(spec: Spec, runs: Run[]): Measured {
   const http = runs.map((r) => r.result).filter((r): r is autocannon.Result => !!r);
   const errors = http.reduce((a, r) => a + r.errors, 0);
-  const note = flagInvalid(http, errors, runs.map((r) => r.note).filter(Boolean).pop());
+  const note = flagInvalid(
+    http,
+    errors,
+    runs
+      .map((r) => r.note)
+      .filter(Boolean)
+      .pop(),
+  );
   const result: Measured = {
     name: spec.name,
     rps: round(median(runs.map((r) => r.rps))),
@@ -112,7 +121,9 @@ function summarise(spec: Spec, runs: Run[]): Measured {
     connections: spec.perSecond ? (runs[0]?.concurrency ?? 0) : (spec.shape!().connections ?? 10),
     note,
   };
-  const latency = http.length ? `, p50 ${result.p50} ms, p99 ${result.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}` : `, concurrency ${result.connections}`;
+  const latency = http.length
+    ? `, p50 ${result.p50} ms, p99 ${result.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}`
+    : `, concurrency ${result.connections}`;
   log(`  ${result.name}: ${result.rps} ${spec.perSecond ? 'per s' : 'req/s'} (runs ${result.runs.join(', ')})${latency}${note ? `; ${note}` : ''}`);
   return result;
 }

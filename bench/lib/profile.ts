@@ -19,7 +19,9 @@ export function makeProfileDir(): string {
 
 /** The newest profile in `dir`: the top self-time functions and packages, idle left out. */
 export function summariseProfiles(dir: string): string[] {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f));
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => join(dir, f));
   if (!files.length) return ['(no profile written)'];
   const latest = files.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
   const profile = JSON.parse(readFileSync(latest, 'utf8')) as CpuProfile;
@@ -39,7 +41,11 @@ export function summariseProfiles(dir: string): string[] {
     byModule.set(mod, (byModule.get(mod) ?? 0) + hits);
   }
   const pct = (h: number) => `${((h / total) * 100).toFixed(1)}%`;
-  const top = (m: Map<string, number>, n: number) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, h]) => `  ${pct(h).padStart(6)}  ${k}`);
+  const top = (m: Map<string, number>, n: number) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, h]) => `  ${pct(h).padStart(6)}  ${k}`);
   return [
     `profile ${latest}: ${total} busy samples of ${interval.toFixed(2)} ms (idle left out)`,
     'top self time by function:',

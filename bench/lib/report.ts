@@ -24,14 +24,54 @@ export function verdicts(r: Record<string, Measured>, extra: Extra, soakMinutes:
   const lag = extra.loginEventLoopLagP99Ms ?? extra.loginProbeMeP99Ms;
   const ratio = (v: number, what: string) => `${round(v * 100)} % (median of the per-round ratios; medians ${what})`;
   return [
-    target('/auth/me ≥ 60 % of (b)', pairedRatio(r.me, r['ceiling-guarded']), (v) => v >= 0.6, (v) => ratio(v, `${r.me?.rps} / ${r['ceiling-guarded']?.rps} req/s`)),
-    target('login ≥ 90 % of (d)', pairedRatio(r.login, r.argon2), (v) => v >= 0.9, (v) => ratio(v, `${r.login?.rps} / ${r.argon2?.rps} per s`)),
-    target('event-loop p99 lag < 50 ms during the login flood', r.login ? lag : undefined, (v) => v < 50, (v) => `${v} ms (${extra.loginEventLoopLagP99Ms != null ? '/health/detailed event_loop.lag_ms' : '/auth/me probe p99 as proxy'})`),
-    target('refresh ≥ 1,000 req/s on one core', r.refresh?.rps, (v) => v >= 1000, (v) => `${v} req/s`),
-    target('admin users p99 < 20 ms', r['admin-users']?.p99, (v) => v < 20, (v) => `${v} ms (${extra.volume})`),
-    target('admin audit-logs p99 < 20 ms', r['admin-audit-logs']?.p99, (v) => v < 20, (v) => `${v} ms`),
-    target('idle RSS < 150 MB', extra.idleRssMb, (v) => v < 150, (v) => `${v} MB`),
-    target('RSS growth ≤ 5 % over the mixed soak', extra.soak?.growthPct, (v) => v <= 5, (v) => `${v} % over ${soakMinutes} min (median of the 2nd vs the last minute)`),
+    target(
+      '/auth/me ≥ 60 % of (b)',
+      pairedRatio(r.me, r['ceiling-guarded']),
+      (v) => v >= 0.6,
+      (v) => ratio(v, `${r.me?.rps} / ${r['ceiling-guarded']?.rps} req/s`),
+    ),
+    target(
+      'login ≥ 90 % of (d)',
+      pairedRatio(r.login, r.argon2),
+      (v) => v >= 0.9,
+      (v) => ratio(v, `${r.login?.rps} / ${r.argon2?.rps} per s`),
+    ),
+    target(
+      'event-loop p99 lag < 50 ms during the login flood',
+      r.login ? lag : undefined,
+      (v) => v < 50,
+      (v) => `${v} ms (${extra.loginEventLoopLagP99Ms != null ? '/health/detailed event_loop.lag_ms' : '/auth/me probe p99 as proxy'})`,
+    ),
+    target(
+      'refresh ≥ 1,000 req/s on one core',
+      r.refresh?.rps,
+      (v) => v >= 1000,
+      (v) => `${v} req/s`,
+    ),
+    target(
+      'admin users p99 < 20 ms',
+      r['admin-users']?.p99,
+      (v) => v < 20,
+      (v) => `${v} ms (${extra.volume})`,
+    ),
+    target(
+      'admin audit-logs p99 < 20 ms',
+      r['admin-audit-logs']?.p99,
+      (v) => v < 20,
+      (v) => `${v} ms`,
+    ),
+    target(
+      'idle RSS < 150 MB',
+      extra.idleRssMb,
+      (v) => v < 150,
+      (v) => `${v} MB`,
+    ),
+    target(
+      'RSS growth ≤ 5 % over the mixed soak',
+      extra.soak?.growthPct,
+      (v) => v <= 5,
+      (v) => `${v} % over ${soakMinutes} min (median of the 2nd vs the last minute)`,
+    ),
   ];
 }
 
@@ -58,12 +98,16 @@ export function printReport({ results, targets, machine, extra }: Report): void 
   log('');
   log(`${'scenario'.padEnd(58)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'non2xx'.padStart(7)} ${'conns'.padStart(5)}`);
   for (const m of Object.values(results)) {
-    log(`${m.name.slice(0, 58).padEnd(58)} ${String(m.rps).padStart(9)} ${cell(m.p50).padStart(8)} ${cell(m.p99).padStart(8)} ${String(m.non2xx).padStart(7)} ${String(m.connections).padStart(5)}`);
+    log(
+      `${m.name.slice(0, 58).padEnd(58)} ${String(m.rps).padStart(9)} ${cell(m.p50).padStart(8)} ${cell(m.p99).padStart(8)} ${String(m.non2xx).padStart(7)} ${String(m.connections).padStart(5)}`,
+    );
   }
   log('');
   for (const t of targets) log(`${t.verdict.padEnd(8)} ${t.name.padEnd(50)} ${t.shown}`);
   log('');
-  log(`machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, PostgreSQL ${machine.postgres}; load average ${machine.loadAvgBefore.join('/')} → ${machine.loadAvgAfter.join('/')}`);
+  log(
+    `machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, PostgreSQL ${machine.postgres}; load average ${machine.loadAvgBefore.join('/')} → ${machine.loadAvgAfter.join('/')}`,
+  );
   log(`idle RSS ${extra.idleRssMb} MB; idle after all runs (login floods included) ${extra.rssAfterRunsMb} MB; server exit code ${extra.serverExitCode}`);
   log('results written to bench/results.json');
 }

@@ -85,11 +85,11 @@ export async function argon2Ceiling(seconds: number): Promise<{ perSecond: numbe
   return { perSecond: r.perSecond[0], concurrency: r.concurrency };
 }
 
-/** bench/fastify-trial.ts: the product's AppModule on the Fastify adapter (the adapter trial), pinned like the product. */
-export function startFastifyTrial(env: Record<string, string>, logFile: string): Promise<ServerProcess> {
+/** bench/express-trial.ts: the product's AppModule on the Express adapter (the adapter trial), pinned like the product. */
+export function startExpressTrial(env: Record<string, string>, logFile: string): Promise<ServerProcess> {
   return ServerProcess.start({
-    name: 'the product on Fastify (trial)',
-    command: tsNode('bench/fastify-trial.ts'),
+    name: 'the product on Express (trial)',
+    command: tsNode('bench/express-trial.ts'),
     env: (url) => ({ HOME: process.env.HOME ?? '', ...env, PUBLIC_URL: url }),
     readyPath: '/health',
     prefix: pinned(SERVER_CORE),

@@ -31,7 +31,11 @@ export function guardedSpec(ceiling: ServerProcess, settings: Jwt): Spec {
     audience: settings.audience,
     expiresIn: 86400,
   });
-  return { name: '(b) Nest + JWT guard GET /guarded', url: ceiling.url, shape: () => ({ connections: 16, path: '/guarded', headers: { authorization: `Bearer ${token}` } }) };
+  return {
+    name: '(b) Nest + JWT guard GET /guarded',
+    url: ceiling.url,
+    shape: () => ({ connections: 16, path: '/guarded', headers: { authorization: `Bearer ${token}` } }),
+  };
 }
 
 /** (d): argon2id verifies per second on the server's core, what login is divided by. */

@@ -56,7 +56,11 @@ function floodSideEffects(ctx: BenchContext): { during: During; lagSamples: numb
         await sleep(1000);
       }
     })();
-    const probe = cannon(ctx.product.url, { connections: 1, overallRate: 10, path: '/api/v1/auth/me', headers: { authorization: `Bearer ${ctx.me.access_token}` } }, ctx.options.durationS);
+    const probe = cannon(
+      ctx.product.url,
+      { connections: 1, overallRate: 10, path: '/api/v1/auth/me', headers: { authorization: `Bearer ${ctx.me.access_token}` } },
+      ctx.options.durationS,
+    );
     return {
       stop: async () => {
         const p = await probe;

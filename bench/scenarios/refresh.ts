@@ -21,7 +21,8 @@ export async function measureRefresh(ctx: BenchContext): Promise<void> {
   const connections = 16;
   const chains: string[] = [];
   const spares: string[] = [];
-  for (let i = 0; i < connections * 2; i++) (i < connections ? chains : spares).push((await ctx.api.signIn(`login${2 + i}@bench.test`, PASSWORD)).refresh_token);
+  for (let i = 0; i < connections * 2; i++)
+    (i < connections ? chains : spares).push((await ctx.api.signIn(`login${2 + i}@bench.test`, PASSWORD)).refresh_token);
   // a chain that breaks (a non-200 answer) goes on from a spare session, and is counted
   let broken = 0;
   const result = await ctx.measurer.one('(c) POST /api/v1/auth/refresh (token chained per connection)', ctx.product.url, () => {

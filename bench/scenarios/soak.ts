@@ -78,7 +78,11 @@ async function mixedLoad(ctx: BenchContext, seconds: number): Promise<autocannon
     cannon(url, { connections: 1, overallRate: 100, requests: [refresh] }, seconds),
     cannon(url, { connections: 2, overallRate: 5, requests: [loginRequest(() => n++)] }, seconds),
     cannon(url, { connections: 1, overallRate: 2, requests: [registerRequest(() => `soak-${Date.now()}-${n++}@bench.test`)] }, seconds),
-    cannon(url, { connections: 1, overallRate: 20, path: '/api/v1/admin/users?limit=20', headers: { authorization: `Bearer ${ctx.admin.access_token}` } }, seconds),
+    cannon(
+      url,
+      { connections: 1, overallRate: 20, path: '/api/v1/admin/users?limit=20', headers: { authorization: `Bearer ${ctx.admin.access_token}` } },
+      seconds,
+    ),
   ]);
 }
 
@@ -99,7 +103,20 @@ function analyse(seconds: number, samples: Sample[], after: number, streams: aut
     `  RSS median ${baselineMb} MB in the 2nd minute → ${endMb} MB in the last minute (${growthPct} %); single samples ${pointBaseline} → ${after} MB (${pointGrowthPct} %); ` +
       `heap floor ${heapFloorFirstMb} → ${heapFloorLastMb} MB; peak RSS ${Math.max(...samples.map((x) => x.rssMb))} MB; ${requests} requests, ${failed} not 2xx`,
   );
-  return { minutes: round(seconds / 60), baselineMb, endMb, growthPct, pointBaselineMb: pointBaseline, pointEndMb: after, pointGrowthPct, heapFloorFirstMb, heapFloorLastMb, requests, failed, samples };
+  return {
+    minutes: round(seconds / 60),
+    baselineMb,
+    endMb,
+    growthPct,
+    pointBaselineMb: pointBaseline,
+    pointEndMb: after,
+    pointGrowthPct,
+    heapFloorFirstMb,
+    heapFloorLastMb,
+    requests,
+    failed,
+    samples,
+  };
 }
 
 /** the lowest heap used in a window: what survives collection */

@@ -134,8 +134,8 @@ describe('dependency graph of libs/', () => {
   it('the checks see a wrong edge, a deep import and a cycle (self-test)', () => {
     expect(cycleIn({ ...ALLOWED, config: ['auth'] })).toEqual(expect.arrayContaining(['config', 'auth']));
     const probe = join(LIBS, 'config', 'src', 'probe.ts');
-    const found = [`import { X } from '@app/users/src/user.entity';`, `const y = require('../../auth/src/x');`].flatMap(
-      (line) => [...line.matchAll(IMPORT)].map((m) => m[1]),
+    const found = [`import { X } from '@app/users/src/user.entity';`, `const y = require('../../auth/src/x');`].flatMap((line) =>
+      [...line.matchAll(IMPORT)].map((m) => m[1]),
     );
     expect(found).toEqual(['@app/users/src/user.entity', '../../auth/src/x']);
     expect(libOf(resolve(dirname(probe), found[1]))).toBe('auth');

@@ -120,17 +120,26 @@ describe('Fault: fuzzing every public endpoint', () => {
           if (res.status >= 500) why.push(`status ${res.status}`);
           const leaks = leaksIn(res.text, internal);
           if (leaks.length) why.push(`leaks ${leaks.join(', ')}`);
-          if (res.status >= 400 && req.method !== 'HEAD' && !/application\/problem\+json/.test(String(res.headers['content-type']))) why.push(`content-type ${res.headers['content-type']}`);
+          if (res.status >= 400 && req.method !== 'HEAD' && !/application\/problem\+json/.test(String(res.headers['content-type'])))
+            why.push(`content-type ${res.headers['content-type']}`);
           if (why.length) failures.push({ req, res, why: why.join('; ') });
         });
       }
     }
     const elapsed = Date.now() - started;
-    note(`fuzz seed ${SEED}: ${sent} requests over ${ops.length} operations in ${elapsed} ms; statuses ${[...byStatus.entries()].sort().map(([s, n]) => `${s}×${n}`).join(' ')}`);
-
-    const report = failures.slice(0, 10).map(
-      (f) => `${f.why}\n  ${f.req.method} ${f.req.path}\n  headers ${JSON.stringify(f.req.headers).slice(0, 300)}\n  body ${String(f.req.body ?? '').slice(0, 200)}\n  → ${f.res.status} ${f.res.text.slice(0, 300)}`,
+    note(
+      `fuzz seed ${SEED}: ${sent} requests over ${ops.length} operations in ${elapsed} ms; statuses ${[...byStatus.entries()]
+        .sort()
+        .map(([s, n]) => `${s}×${n}`)
+        .join(' ')}`,
     );
+
+    const report = failures
+      .slice(0, 10)
+      .map(
+        (f) =>
+          `${f.why}\n  ${f.req.method} ${f.req.path}\n  headers ${JSON.stringify(f.req.headers).slice(0, 300)}\n  body ${String(f.req.body ?? '').slice(0, 200)}\n  → ${f.res.status} ${f.res.text.slice(0, 300)}`,
+      );
     expect({ seed: SEED, failures: report }).toEqual({ seed: SEED, failures: [] });
     expect(sent).toBeGreaterThanOrEqual(Math.min(COUNT, 1000)); // the time bound did not cut it short
     expect(node.child.exitCode).toBeNull();

@@ -69,7 +69,9 @@ describe('Fault: SIGTERM during load', () => {
     const code = await node.waitForExit(20000);
     const failed = answers.map((r, i) => ({ label: calls[i].label, status: r.status, error: r.error })).filter((r) => r.status !== 200);
     const afterSignal = answers.filter((r) => r.at > sigtermAt).length;
-    note(`SIGTERM: ${answers.length} requests in flight, ${afterSignal} answered after the signal, ${failed.length} failed, exit ${code} ${Date.now() - sigtermAt} ms after SIGTERM`);
+    note(
+      `SIGTERM: ${answers.length} requests in flight, ${afterSignal} answered after the signal, ${failed.length} failed, exit ${code} ${Date.now() - sigtermAt} ms after SIGTERM`,
+    );
 
     expect(failed).toEqual([]);
     expect(afterSignal).toBeGreaterThan(0); // the signal really landed mid-load

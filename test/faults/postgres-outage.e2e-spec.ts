@@ -80,7 +80,11 @@ describe('Fault: PostgreSQL connections terminated / PostgreSQL unreachable', ()
     }
     const burst = await Promise.all(
       Array.from({ length: 30 }, (_, i) =>
-        i % 10 === 0 ? api.login(others[i / 10], PASSWORD) : i % 2 ? api.me(tokens.access_token) : api.send({ path: '/api/v1/users/sessions', headers: bearer(tokens.access_token) }),
+        i % 10 === 0
+          ? api.login(others[i / 10], PASSWORD)
+          : i % 2
+            ? api.me(tokens.access_token)
+            : api.send({ path: '/api/v1/users/sessions', headers: bearer(tokens.access_token) }),
       ),
     );
     expect(burst.map((r) => r.status).filter((s) => s !== 200)).toEqual([]);
@@ -114,7 +118,9 @@ describe('Fault: PostgreSQL connections terminated / PostgreSQL unreachable', ()
     const readyMs = await waitFor('/ready says 200 again', async () => (await api.ready()).status === 200, 15000);
     const loginMs = await waitFor('login works again', async () => (await api.login(email, PASSWORD)).status === 200, 10000);
     expect((await api.me(tokens.access_token)).status).toBe(200);
-    note(`tcp outage ${upAt - downAt} ms: /ready 503 after ${detectedMs} ms, login during → ${during.status} ${during.body?.code}; /ready 200 ${readyMs} ms after return, login ${loginMs} ms`);
+    note(
+      `tcp outage ${upAt - downAt} ms: /ready 503 after ${detectedMs} ms, login during → ${during.status} ${during.body?.code}; /ready 200 ${readyMs} ms after return, login ${loginMs} ms`,
+    );
     expect(readyMs).toBeLessThan(10000);
     expect(proxied.child.exitCode).toBeNull();
   });

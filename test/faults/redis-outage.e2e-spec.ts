@@ -98,7 +98,11 @@ describe('Fault: Redis killed while traffic flows', () => {
     expect((await api.me(after.access_token)).status).toBe(401);
 
     if (baseline !== undefined) {
-      await waitFor('detailed health back to its status before the outage', async () => (await detailedHealth(() => api.detailedHealth(HEALTH_TOKEN)))?.status === baseline.status, 10000);
+      await waitFor(
+        'detailed health back to its status before the outage',
+        async () => (await detailedHealth(() => api.detailedHealth(HEALTH_TOKEN)))?.status === baseline.status,
+        10000,
+      );
     }
     expect(node.child.exitCode).toBeNull();
   });

@@ -65,7 +65,11 @@ describe('Fault: Resend down for a while', () => {
       15000,
     );
     expect(registered.every((e) => resend.mailsTo(e).length === 0)).toBe(true);
-    const pending = await query<{ status: string; n: number }>(db.url, `SELECT status, count(*)::int AS n FROM email_outbox WHERE recipient = ANY($1) GROUP BY status`, [registered]);
+    const pending = await query<{ status: string; n: number }>(
+      db.url,
+      `SELECT status, count(*)::int AS n FROM email_outbox WHERE recipient = ANY($1) GROUP BY status`,
+      [registered],
+    );
     expect(pending.find((r) => r.status === 'sent' || r.status === 'failed')).toBeUndefined();
     expect(pending.reduce((a, r) => a + r.n, 0)).toBe(total);
 
@@ -97,6 +101,8 @@ describe('Fault: Resend down for a while', () => {
       expect(r.attempts).toBeGreaterThan(2);
       expect(r.provider_message_id).toBe(resend.delivered.find((m) => m.idempotencyKey === r.id)?.id);
     }
-    note(`resend: ${total} mails during the outage, ${failedRequests} refused posts, all delivered ${deliveredMs} ms after recovery, max attempts ${Math.max(...rows.map((r) => r.attempts))}`);
+    note(
+      `resend: ${total} mails during the outage, ${failedRequests} refused posts, all delivered ${deliveredMs} ms after recovery, max attempts ${Math.max(...rows.map((r) => r.attempts))}`,
+    );
   });
 });

@@ -19,8 +19,7 @@ describe.each(DRIVERS)('OutboxRepository on %s', (kind) => {
     await db.ds.query(`DELETE FROM email_outbox`);
   });
 
-  const enqueue = (template = 'verify_email') =>
-    db.uow.run((tx) => repo.enqueue(tx, uniqueEmail('mail'), template, (id) => `sealed-for-${id}`));
+  const enqueue = (template = 'verify_email') => db.uow.run((tx) => repo.enqueue(tx, uniqueEmail('mail'), template, (id) => `sealed-for-${id}`));
   const row = async (id: string) =>
     (
       await db.ds.query(
@@ -64,7 +63,13 @@ describe.each(DRIVERS)('OutboxRepository on %s', (kind) => {
 
     const claimed = await repo.claim(2, 60_000);
     expect(claimed.map((m) => m.id).sort()).toEqual([ids[2], ids[3]].sort());
-    expect(claimed.find((m) => m.id === ids[2])).toEqual({ id: ids[2], recipient: expect.stringMatching(/@example\.com$/), template: 'verify_email', sealed: `sealed-for-${ids[2]}`, attempts: 1 });
+    expect(claimed.find((m) => m.id === ids[2])).toEqual({
+      id: ids[2],
+      recipient: expect.stringMatching(/@example\.com$/),
+      template: 'verify_email',
+      sealed: `sealed-for-${ids[2]}`,
+      attempts: 1,
+    });
     const leased = await row(ids[2]);
     expect(leased).toMatchObject({ status: 'sending', attempts: 1 });
     expect(leased.lease_left_s).toBeGreaterThan(50);

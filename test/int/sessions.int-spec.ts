@@ -53,7 +53,8 @@ describe.each(DRIVERS)('SessionsRepository on %s', (kind) => {
 
   const tokenRow = async (tokenHash: string) =>
     (await db.ds.query(`SELECT id, session_id, parent_id, used_at, successor_sealed FROM refresh_tokens WHERE token_hash = $1`, [tokenHash]))[0];
-  const sessionRow = async (id: string) => (await db.ds.query(`SELECT revoked_at, revoked_reason, expires_at, last_used_at FROM sessions WHERE id = $1`, [id]))[0];
+  const sessionRow = async (id: string) =>
+    (await db.ds.query(`SELECT revoked_at, revoked_reason, expires_at, last_used_at FROM sessions WHERE id = $1`, [id]))[0];
 
   it('create: the session and its first token in one statement, and the user with last_signin_at stamped', async () => {
     const user = await createUser(db.ds);
@@ -75,7 +76,15 @@ describe.each(DRIVERS)('SessionsRepository on %s', (kind) => {
     const token = hash();
     await expect(
       db.uow.run(async (tx) => {
-        await repo.create(tx, { userId: user.id, authMethod: 'google', ip: null, userAgent: null, expiresAt: at(DAY), refreshTokenHash: token, signedInAt: T0 });
+        await repo.create(tx, {
+          userId: user.id,
+          authMethod: 'google',
+          ip: null,
+          userAgent: null,
+          expiresAt: at(DAY),
+          refreshTokenHash: token,
+          signedInAt: T0,
+        });
         throw new Error('roll back');
       }),
     ).rejects.toThrow('roll back');
@@ -88,7 +97,11 @@ describe.each(DRIVERS)('SessionsRepository on %s', (kind) => {
     const { session, token, user } = await signIn();
     const first = refresh(token, at(60_000));
     const rotated = await repo.rotateUnused(first);
-    expect(rotated).toMatchObject({ kind: 'rotated', session: { id: session.id, lastUsedAt: at(60_000), expiresAt: first.newExpiresAt }, user: { id: user.id } });
+    expect(rotated).toMatchObject({
+      kind: 'rotated',
+      session: { id: session.id, lastUsedAt: at(60_000), expiresAt: first.newExpiresAt },
+      user: { id: user.id },
+    });
 
     expect(await tokenRow(token)).toMatchObject({ used_at: at(60_000), successor_sealed: first.successorSealed });
     expect(await tokenRow(first.successorHash)).toMatchObject({ session_id: session.id, parent_id: (await tokenRow(token)).id, used_at: null });
@@ -125,7 +138,12 @@ describe.each(DRIVERS)('SessionsRepository on %s', (kind) => {
     const retry = refresh(token, at(100_000 + GRACE_MS - 1));
     expect(await repo.rotateUnused(retry)).toBeNull();
     const outcome = await db.uow.run((tx) => repo.rotateLocked(retry, tx));
-    expect(outcome).toEqual({ kind: 'grace', session: expect.objectContaining({ id: session.id, revokedAt: null }), user: expect.objectContaining({ id: user.id }), sealedSuccessor: first.successorSealed });
+    expect(outcome).toEqual({
+      kind: 'grace',
+      session: expect.objectContaining({ id: session.id, revokedAt: null }),
+      user: expect.objectContaining({ id: user.id }),
+      sealedSuccessor: first.successorSealed,
+    });
     // nothing changed: no new token, the session still live
     expect(await tokenRow(retry.successorHash)).toBeUndefined();
     expect(await sessionRow(session.id)).toMatchObject({ revoked_at: null, last_used_at: at(100_000) });
@@ -216,19 +234,22 @@ describe.each(DRIVERS)('SessionsRepository on %s', (kind) => {
     expect(await sessionRow(session.id)).toMatchObject({ revoked_at: null });
   });
 
-  itConcurrently(kind)('10 concurrent rotateLocked of one unused token: the session lock lets exactly one rotate, the others see its rotation (grace)', async () => {
-    // without the lock, a loser's second statement would read the token as unused in a snapshot
-    // taken before the winner committed and answer "rotated" with a successor that was never stored
-    const { session, token } = await signIn();
-    const inputs = Array.from({ length: 10 }, () => refresh(token, at(1000)));
-    const outcomes = await Promise.all(inputs.map((i) => db.uow.run((tx) => repo.rotateLocked(i, tx))));
-    const rotated = outcomes.flatMap((o, i) => (o.kind === 'rotated' ? [i] : []));
-    expect(rotated).toHaveLength(1);
-    expect(outcomes.filter((o) => o.kind === 'grace')).toHaveLength(9);
-    expect(await db.ds.query(`SELECT token_hash FROM refresh_tokens WHERE session_id = $1 AND parent_id IS NOT NULL`, [session.id])).toEqual([
-      { token_hash: inputs[rotated[0]].successorHash },
-    ]);
-  });
+  itConcurrently(kind)(
+    '10 concurrent rotateLocked of one unused token: the session lock lets exactly one rotate, the others see its rotation (grace)',
+    async () => {
+      // without the lock, a loser's second statement would read the token as unused in a snapshot
+      // taken before the winner committed and answer "rotated" with a successor that was never stored
+      const { session, token } = await signIn();
+      const inputs = Array.from({ length: 10 }, () => refresh(token, at(1000)));
+      const outcomes = await Promise.all(inputs.map((i) => db.uow.run((tx) => repo.rotateLocked(i, tx))));
+      const rotated = outcomes.flatMap((o, i) => (o.kind === 'rotated' ? [i] : []));
+      expect(rotated).toHaveLength(1);
+      expect(outcomes.filter((o) => o.kind === 'grace')).toHaveLength(9);
+      expect(await db.ds.query(`SELECT token_hash FROM refresh_tokens WHERE session_id = $1 AND parent_id IS NOT NULL`, [session.id])).toEqual([
+        { token_hash: inputs[rotated[0]].successorHash },
+      ]);
+    },
+  );
 
   it('revokeAllForUser revokes every live session but the one kept, returns their ids, leaves ended ones as they were', async () => {
     const user = await createUser(db.ds);

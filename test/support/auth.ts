@@ -15,7 +15,10 @@ export interface Registered {
 }
 
 export async function register(t: TestApp, email = uniqueEmail(), password = PASSWORD, name?: string): Promise<Registered> {
-  const res = await t.http().post('/api/v1/auth/register').send(name === undefined ? { email, password } : { email, password, name });
+  const res = await t
+    .http()
+    .post('/api/v1/auth/register')
+    .send(name === undefined ? { email, password } : { email, password, name });
   if (res.status !== 201) throw new Error(`register ${email}: ${res.status} ${JSON.stringify(res.body)}`);
   return { id: res.body.id, email, password };
 }

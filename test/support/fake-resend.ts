@@ -86,7 +86,8 @@ export class FakeResend {
       };
       this.requests.push(mail);
       if (this.mode.kind === 'hang') return;
-      if (this.mode.kind === 'fail') return this.reply(res, this.mode.status, { statusCode: this.mode.status, name: 'application_error', message: 'fake outage' });
+      if (this.mode.kind === 'fail')
+        return this.reply(res, this.mode.status, { statusCode: this.mode.status, name: 'application_error', message: 'fake outage' });
       const refused = mail.to.map((t) => this.rejectRecipients.get(t.toLowerCase())).find(Boolean);
       if (refused) return this.reply(res, refused, { statusCode: refused, name: 'validation_error', message: 'Invalid `to` field' });
       const known = mail.idempotencyKey ? this.byKey.get(mail.idempotencyKey) : undefined;

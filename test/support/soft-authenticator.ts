@@ -168,8 +168,7 @@ export class SoftAuthenticator {
       throw new Error('InvalidStateError: the authenticator already holds a credential in excludeCredentials');
     }
     const sel = options.authenticatorSelection ?? {};
-    const attachment: AuthenticatorAttachment =
-      opts.attachment ?? (sel.authenticatorAttachment as AuthenticatorAttachment | undefined) ?? 'platform';
+    const attachment: AuthenticatorAttachment = opts.attachment ?? (sel.authenticatorAttachment as AuthenticatorAttachment | undefined) ?? 'platform';
     const discoverable = opts.residentKey ?? sel.residentKey !== 'discouraged';
     const transports = opts.transports ?? (attachment === 'platform' ? ['internal', 'hybrid'] : ['usb']);
 
@@ -210,15 +209,7 @@ export class SoftAuthenticator {
       at: true,
     });
     const credIdLen = new Uint8Array([(rawId.length >> 8) & 0xff, rawId.length & 0xff]);
-    const authData = concat(
-      sha256(opts.rpId ?? rpId),
-      new Uint8Array([flags]),
-      u32(cred.counter),
-      this.aaguid,
-      credIdLen,
-      rawId,
-      cosePublicKey,
-    );
+    const authData = concat(sha256(opts.rpId ?? rpId), new Uint8Array([flags]), u32(cred.counter), this.aaguid, credIdLen, rawId, cosePublicKey);
     const clientDataJSON = clientData(opts.type ?? 'webauthn.create', opts.challenge ?? options.challenge, opts.origin, opts.crossOrigin);
     const attestationObject = isoCBOR.encode(
       new Map<string, CBORValue>([
@@ -251,8 +242,7 @@ export class SoftAuthenticator {
     const rpId = options.rpId ?? new URL(opts.origin).hostname;
     const allow = options.allowCredentials ?? [];
     let candidates = this.creds.filter((c) => c.rpId === rpId);
-    candidates =
-      allow.length > 0 ? candidates.filter((c) => allow.some((a) => a.id === c.id)) : candidates.filter((c) => c.discoverable);
+    candidates = allow.length > 0 ? candidates.filter((c) => allow.some((a) => a.id === c.id)) : candidates.filter((c) => c.discoverable);
     if (opts.credentialId !== undefined) candidates = candidates.filter((c) => c.id === opts.credentialId);
     if (candidates.length === 0) {
       throw new Error(`NotAllowedError: no credential of this authenticator fits the request for RP ID "${rpId}"`);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AppConfig, loadConfig } from '@app/config';
@@ -8,7 +8,7 @@ import { createTestDatabase, deleteRedisPrefix, TestDatabase } from './database'
 import { baseTestEnv, TEST_REDIS_URL } from './env';
 
 export interface TestApp {
-  app: NestExpressApplication;
+  app: NestFastifyApplication;
   config: AppConfig;
   db: TestDatabase;
   dataSource: DataSource;
@@ -43,6 +43,8 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
   });
   const app = await createApp(config);
   await app.init();
+  // Fastify loads its plugins (cookies, CORS, the OpenAPI page's files) at ready; listen() would do it
+  await app.getHttpAdapter().getInstance().ready();
   const dataSource = app.get(DataSource);
   const server = app.getHttpServer();
   return {

@@ -1,21 +1,65 @@
+import fastifyCookie from '@fastify/cookie';
 import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import cookieParser from 'cookie-parser';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from '@app/config';
 import { MetricsService } from '@app/health';
-import { AppValidationPipe, bodyParsers, httpLoggerOptions, ProblemDetailsFilter, requestIdMiddleware, requestLogDestination } from '@app/common';
+import {
+  type AnnotatedRawRequest,
+  AppValidationPipe,
+  buildProblem,
+  defaultCode,
+  httpLoggerOptions,
+  ProblemDetailsFilter,
+  registerBodyParsers,
+  requestIdOf,
+  requestLogDestination,
+  routePatternOf,
+  sendProblem,
+} from '@app/common';
 import { AppModule } from './app.module';
 
 export const API_PREFIX = 'api/v1';
 
-/** Builds the HTTP application exactly as production runs it; e2e tests use the same function. */
-export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
+/**
+ * find-my-way refuses route parameters longer than 100 characters (414); Express had no such
+ * limit, and long junk in a parameter must keep reaching validation (400), as before.
+ */
+const MAX_PARAM_LENGTH = 16 * 1024;
+
+/**
+ * Builds the HTTP application exactly as production runs it; e2e tests use the same function.
+ * NestJS on Fastify. Callers that do not `listen` must `await app.init()` and then
+ * `await app.getHttpAdapter().getInstance().ready()` (plugins load at ready) before serving.
+ */
+export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const front = requestFront(config);
+  const adapter = new FastifyAdapter({
+    // the same rules as Express's 'trust proxy' (a hop count, or addresses/CIDRs/names via proxy-addr)
+    trustProxy: config.app.trustProxy,
+    genReqId: requestIdOf,
+    // Node's own server defaults, which the API had on Express (Fastify's: 72 s keep-alive, no request timeout)
+    keepAliveTimeout: 5_000,
+    requestTimeout: 300_000,
+    // routing as Express did it: case-insensitive, a trailing slash ignored
+    routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    // errors Fastify raises before any hook (a path that does not percent-decode): problem details too
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
+      front(request, reply, () => {
+        const status = error.statusCode ?? 500;
+        const detail = status < 500 ? 'The request URL is not valid' : 'An unexpected error occurred';
+        sendProblem(reply, buildProblem(status, defaultCode(status), detail, request.id));
+      }),
+  });
+  // runs before everything else, Nest's CORS hook included, as the first middlewares did on Express
+  adapter.setOnRequestHook(front);
+
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
     bodyParser: false,
     bufferLogs: true,
     abortOnError: false,
@@ -23,22 +67,26 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.useLogger(app.get(Logger));
   app.flushLogs();
 
-  app.set('trust proxy', config.app.trustProxy);
-  app.disable('x-powered-by');
-  app.use(requestIdMiddleware);
-  app.use(app.get(MetricsService).httpMiddleware);
-  app.use(pinoHttp(httpLoggerOptions(config), requestLogDestination(config)));
-  app.use(helmet());
+  const fastify = app.getHttpAdapter().getInstance();
+  const metrics = app.get(MetricsService);
+  fastify.addHook('onResponse', (request, reply, done) => {
+    metrics.observe(request, reply);
+    done();
+  });
   app.enableCors({
     origin: (origin, callback) => callback(null, !!origin && config.app.corsOrigins.includes(origin)),
     credentials: true,
-    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'X-Auth-Mode', 'X-CSRF-Token'],
-    exposedHeaders: ['X-Request-Id', 'Retry-After', 'X-CSRF-Token'],
+    // lists as strings: @fastify/cors joins arrays with ", ", the `cors` package wrote ","
+    methods: 'GET,POST,PUT,PATCH,DELETE',
+    allowedHeaders: 'Authorization,Content-Type,X-Request-Id,X-Auth-Mode,X-CSRF-Token',
+    exposedHeaders: 'X-Request-Id,Retry-After,X-CSRF-Token',
     maxAge: 600,
+    // as the `cors` package: an OPTIONS from an allowed origin is a preflight, answered 204 even
+    // without Access-Control-Request-Method (@fastify/cors would answer 400 text/plain)
+    strictPreflight: false,
   });
-  for (const parser of bodyParsers()) app.use(parser);
-  app.use(cookieParser());
+  registerBodyParsers(fastify);
+  await app.register(fastifyCookie);
 
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
@@ -66,4 +114,26 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   }
   return app;
+}
+
+type Hook = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void;
+
+/**
+ * What every response gets first, in Express's former middleware order: the X-Request-Id header
+ * (request.id, set by `genReqId`), the request log line (pino-http, on the raw request, labelled
+ * with the route pattern) and helmet's security headers. helmet is the same middleware
+ * @fastify/helmet would run (that plugin builds it anew per request, and its hook would run
+ * after CORS, so preflights would lose the headers); metrics are counted in `onResponse`.
+ */
+function requestFront(config: AppConfig): Hook {
+  const logRequest = pinoHttp(httpLoggerOptions(config), requestLogDestination(config));
+  const securityHeaders = helmet();
+  return (request, reply, done) => {
+    const raw = request.raw as AnnotatedRawRequest;
+    raw.id = request.id;
+    raw.routePattern = routePatternOf(request);
+    reply.raw.setHeader('X-Request-Id', request.id);
+    logRequest(raw, reply.raw);
+    securityHeaders(raw, reply.raw, (err?: unknown) => done(err as Error | undefined));
+  };
 }

@@ -10,9 +10,7 @@ function configOrExit(): AppConfig {
     // PGlite keeps its files locked to one process: a second process on the API's DATA_DIR would
     // corrupt it. In embedded mode the jobs run inside the API instead.
     if (config.app.embedded)
-      throw new ConfigError(
-        'Invalid configuration: DATABASE_URL is required for the worker (in embedded mode the jobs run inside the API)',
-      );
+      throw new ConfigError('Invalid configuration: DATABASE_URL is required for the worker (in embedded mode the jobs run inside the API)');
     // the worker always delivers the outbox, whatever EMAIL_DELIVERY_IN_API says for the API
     return { ...config, email: { ...config.email, deliveryInApi: true } };
   } catch (err) {

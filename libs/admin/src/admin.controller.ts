@@ -34,7 +34,7 @@ export class AdminController {
   }
 
   @Patch('users/:id')
-  @ApiOperation({ summary: 'Change role / active status, or unlock; disabling revokes all the user\'s sessions at once' })
+  @ApiOperation({ summary: "Change role / active status, or unlock; disabling revokes all the user's sessions at once" })
   @ApiOkResponse({ type: UserDto })
   @ApiConflictResponse({ description: 'self_modification (an admin cannot demote or disable itself), last_admin' })
   async update(@CurrentUser() me: AuthContext, @Param() p: UserIdParam, @Body() dto: UpdateUserDto, @Client() client: ClientInfo): Promise<UserDto> {
@@ -58,7 +58,7 @@ export class AdminController {
 
   @Delete('sessions/:id')
   @HttpCode(204)
-  @ApiOperation({ summary: "Revoke a session; its access tokens stop working at once" })
+  @ApiOperation({ summary: 'Revoke a session; its access tokens stop working at once' })
   @ApiNoContentResponse()
   async revokeSession(@CurrentUser() me: AuthContext, @Param() p: SessionIdParam, @Client() client: ClientInfo): Promise<void> {
     await this.sessions.revokeAny(p.id, { actorId: me.userId, sessionId: me.sessionId, ...client });

@@ -65,6 +65,11 @@ export class AdminService {
 
   async revokeUserSessions(admin: AuthContext, userId: string, client: ClientInfo): Promise<void> {
     await this.getUser(userId);
-    await this.sessions.revokeAllForUser(userId, 'admin_revoked', { actorId: admin.userId, sessionId: admin.sessionId, ...client }, { event: 'admin.session_revoked' });
+    await this.sessions.revokeAllForUser(
+      userId,
+      'admin_revoked',
+      { actorId: admin.userId, sessionId: admin.sessionId, ...client },
+      { event: 'admin.session_revoked' },
+    );
   }
 }

@@ -1,6 +1,7 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type { CookieOptions, Request, Response } from 'express';
+import type { CookieSerializeOptions } from '@fastify/cookie';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { generateToken, ProblemException, safeEqual, sha256 } from '@app/common';
 
@@ -14,6 +15,20 @@ export const AUTH_COOKIE_PATH = '/api/v1/auth';
 export function cookiesSecure(config: AppConfig): boolean {
   const devOverHttp = config.app.nodeEnv !== 'production' && config.app.publicUrl.startsWith('http://');
   return !devOverHttp;
+}
+
+/**
+ * Sets a cookie with a lifetime the way Express's `res.cookie` wrote it (the Set-Cookie lines
+ * stay what they were): `Max-Age` in whole seconds *and* `Expires`. @fastify/cookie takes
+ * `maxAge` in seconds and adds no `Expires` of its own.
+ */
+export function setTimedCookie(res: FastifyReply, name: string, value: string, options: CookieSerializeOptions, maxAgeMs: number): void {
+  res.setCookie(name, value, { ...options, maxAge: Math.floor(maxAgeMs / 1000), expires: new Date(Date.now() + maxAgeMs) });
+}
+
+/** Clears a cookie as Express's `res.clearCookie` did: empty value, `Expires` in 1970, no `Max-Age`. */
+export function expireCookie(res: FastifyReply, name: string, options: CookieSerializeOptions): void {
+  res.setCookie(name, '', { ...options, expires: new Date(1) });
 }
 
 /**
@@ -37,12 +52,12 @@ export class AuthCookies {
     this.csrfKey = Buffer.from(hkdfSync('sha256', Buffer.from(config.auth.jwtSecret), Buffer.alloc(0), 'csrf-token-v1', 32));
   }
 
-  wantsCookies(req: Request): boolean {
+  wantsCookies(req: FastifyRequest): boolean {
     return String(req.headers[AUTH_MODE_HEADER] ?? '').toLowerCase() === 'cookie';
   }
 
-  refreshTokenFrom(req: Request): string | undefined {
-    const value = (req.cookies as Record<string, string> | undefined)?.[REFRESH_COOKIE];
+  refreshTokenFrom(req: FastifyRequest): string | undefined {
+    const value = req.cookies?.[REFRESH_COOKIE];
     return typeof value === 'string' && value.length > 0 ? value : undefined;
   }
 
@@ -50,8 +65,8 @@ export class AuthCookies {
    * The cookie `refreshToken` authenticated this request: the CSRF header must equal the
    * csrf_token cookie, and be a token issued for this refresh token.
    */
-  assertCsrf(req: Request, refreshToken: string): void {
-    const cookie = (req.cookies as Record<string, string> | undefined)?.[CSRF_COOKIE];
+  assertCsrf(req: FastifyRequest, refreshToken: string): void {
+    const cookie = req.cookies?.[CSRF_COOKIE];
     const header = req.headers[CSRF_HEADER];
     if (typeof cookie !== 'string' || typeof header !== 'string' || !cookie || !safeEqual(cookie, header) || !this.isBound(header, refreshToken)) {
       throw ProblemException.forbidden('csrf_failed', 'X-CSRF-Token must match the csrf_token cookie of this session');
@@ -59,24 +74,24 @@ export class AuthCookies {
   }
 
   /** Sets the refresh cookie and a CSRF token bound to it (cookie + X-CSRF-Token header). */
-  set(res: Response, refreshToken: string, maxAgeSeconds: number): void {
+  set(res: FastifyReply, refreshToken: string, maxAgeSeconds: number): void {
     const maxAge = maxAgeSeconds * 1000;
-    res.cookie(REFRESH_COOKIE, refreshToken, { ...this.base(), httpOnly: true, path: AUTH_COOKIE_PATH, maxAge });
+    setTimedCookie(res, REFRESH_COOKIE, refreshToken, { ...this.base(), httpOnly: true, path: AUTH_COOKIE_PATH }, maxAge);
     this.setCsrf(res, refreshToken, maxAge);
   }
 
   /** A fresh CSRF token for the session of `refreshToken`, as cookie and header. */
-  setCsrf(res: Response, refreshToken: string, maxAgeMs: number): string {
+  setCsrf(res: FastifyReply, refreshToken: string, maxAgeMs: number): string {
     const nonce = generateToken(18);
     const csrf = `${nonce}.${this.mac(refreshToken, nonce)}`;
-    res.cookie(CSRF_COOKIE, csrf, { ...this.base(), httpOnly: false, path: '/', maxAge: maxAgeMs });
-    res.setHeader('X-CSRF-Token', csrf);
+    setTimedCookie(res, CSRF_COOKIE, csrf, { ...this.base(), httpOnly: false, path: '/' }, maxAgeMs);
+    res.header('X-CSRF-Token', csrf);
     return csrf;
   }
 
-  clear(res: Response): void {
-    res.clearCookie(REFRESH_COOKIE, { ...this.base(), httpOnly: true, path: AUTH_COOKIE_PATH });
-    res.clearCookie(CSRF_COOKIE, { ...this.base(), httpOnly: false, path: '/' });
+  clear(res: FastifyReply): void {
+    expireCookie(res, REFRESH_COOKIE, { ...this.base(), httpOnly: true, path: AUTH_COOKIE_PATH });
+    expireCookie(res, CSRF_COOKIE, { ...this.base(), httpOnly: false, path: '/' });
   }
 
   private isBound(csrf: string, refreshToken: string): boolean {
@@ -89,7 +104,7 @@ export class AuthCookies {
     return createHmac('sha256', this.csrfKey).update(sha256(refreshToken)).update('.').update(nonce).digest('base64url');
   }
 
-  private base(): CookieOptions {
+  private base(): CookieSerializeOptions {
     return { sameSite: 'strict', secure: this.secure };
   }
 }

@@ -13,7 +13,7 @@ import {
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type AuthContext, Client, type ClientInfo, CurrentUser, OptionalAuth, ProblemException, Public } from '@app/common';
 import { UserDto } from '@app/users';
 import { AuthCookies } from './auth-cookies';
@@ -55,7 +55,12 @@ export class AuthController {
   @ApiUnauthorizedResponse({ description: 'invalid_credentials (same body whether or not the email exists)' })
   @ApiForbiddenResponse({ description: 'account_disabled, email_not_verified (only after a correct password)' })
   @ApiTooManyRequestsResponse({ description: 'rate_limited (Retry-After); 423 account_locked (Retry-After)' })
-  async login(@Body() dto: LoginDto, @Client() client: ClientInfo, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenPairDto> {
+  async login(
+    @Body() dto: LoginDto,
+    @Client() client: ClientInfo,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
+  ): Promise<TokenPairDto> {
     return this.respond(await this.auth.login(dto, client), this.cookies.wantsCookies(req), res);
   }
 
@@ -74,7 +79,12 @@ export class AuthController {
   @ApiOkResponse({ type: TokenPairDto })
   @ApiUnauthorizedResponse({ description: 'invalid_refresh_token, refresh_token_reused' })
   @ApiForbiddenResponse({ description: 'csrf_failed, account_disabled' })
-  async refresh(@Body() dto: RefreshDto, @Client() client: ClientInfo, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenPairDto> {
+  async refresh(
+    @Body() dto: RefreshDto,
+    @Client() client: ClientInfo,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
+  ): Promise<TokenPairDto> {
     let token = dto.refresh_token;
     const fromCookie = !token;
     if (fromCookie) {
@@ -99,8 +109,8 @@ export class AuthController {
     @CurrentUser() me: AuthContext | undefined,
     @Body() dto: RefreshDto,
     @Client() client: ClientInfo,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<void> {
     const cookieToken = this.cookies.refreshTokenFrom(req);
     if (me) {
@@ -121,7 +131,12 @@ export class AuthController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Revoke every session of the caller' })
   @ApiNoContentResponse()
-  async logoutAll(@CurrentUser() me: AuthContext, @Client() client: ClientInfo, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
+  async logoutAll(
+    @CurrentUser() me: AuthContext,
+    @Client() client: ClientInfo,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
+  ): Promise<void> {
     await this.auth.logoutAll(me, client);
     if (this.cookies.refreshTokenFrom(req)) this.cookies.clear(res);
   }
@@ -144,7 +159,7 @@ export class AuthController {
     await this.auth.changePassword(me, dto, client);
   }
 
-  private respond(issued: IssuedTokens, cookieMode: boolean, res: Response): TokenPairDto {
+  private respond(issued: IssuedTokens, cookieMode: boolean, res: FastifyReply): TokenPairDto {
     if (!cookieMode) return issued.body;
     this.cookies.set(res, issued.refreshToken, issued.refreshExpiresIn);
     const { refresh_token: _omitted, ...body } = issued.body;

@@ -56,14 +56,22 @@ export class AuthService {
   async login(dto: LoginDto, client: ClientInfo): Promise<IssuedTokens> {
     // the account (when the email has one) is the target; whoever is guessing is not its actor
     const onLocked = (userId: string | null) =>
-      this.events.record('auth.account_locked', { actorId: null, ...client }, { target: userId, outcome: 'failure', metadata: { email: maskEmail(dto.email) } });
+      this.events.record(
+        'auth.account_locked',
+        { actorId: null, ...client },
+        { target: userId, outcome: 'failure', metadata: { email: maskEmail(dto.email) } },
+      );
     const reservation = await this.lockout.reserve(dto.email, onLocked);
     const user = reservation.user;
     const verdict = user?.passwordHash ? await this.hasher.verify(user.passwordHash, dto.password) : await this.hasher.verifyDummy(dto.password);
 
     if (!user || !verdict) {
       await this.lockout.failed(reservation, onLocked);
-      await this.events.record('auth.login', { actorId: user?.id ?? null, ...client }, { outcome: 'failure', metadata: { reason: 'invalid_credentials', email: maskEmail(dto.email) } });
+      await this.events.record(
+        'auth.login',
+        { actorId: user?.id ?? null, ...client },
+        { outcome: 'failure', metadata: { reason: 'invalid_credentials', email: maskEmail(dto.email) } },
+      );
       throw AuthErrors.invalidCredentials();
     }
     await this.lockout.succeeded(reservation);
@@ -89,7 +97,11 @@ export class AuthService {
     const now = this.clock.now();
     const started = await this.uow.run(async (tx) => {
       const s = await this.sessions.start(tx, user.id, method, client, now);
-      await this.events.record(method === 'password' ? 'auth.login' : 'oauth.login', { actorId: user.id, sessionId: s.session.id, ...client }, { metadata, tx });
+      await this.events.record(
+        method === 'password' ? 'auth.login' : 'oauth.login',
+        { actorId: user.id, sessionId: s.session.id, ...client },
+        { metadata, tx },
+      );
       return s;
     });
     user.lastSigninAt = now;
@@ -154,7 +166,6 @@ export class AuthService {
       },
     };
   }
-
 }
 
 /** Keeps audit metadata useful without storing full unknown emails: a***@example.com */

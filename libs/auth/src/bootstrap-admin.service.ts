@@ -38,9 +38,7 @@ export class BootstrapAdminService implements OnApplicationBootstrap {
     const generatedPassword = `${randomBytes(12).toString('base64url')}-Aa1!`;
     if (await this.create(generatedEmail, generatedPassword)) {
       // printed on purpose, once: the embedded mode's first admin (development only)
-      process.stdout.write(
-        `\n  Bootstrap admin created (embedded mode; shown once):\n    email:    ${generatedEmail}\n    password: ${generatedPassword}\n\n`,
-      );
+      process.stdout.write(`\n  Bootstrap admin created (embedded mode; shown once):\n    email:    ${generatedEmail}\n    password: ${generatedPassword}\n\n`);
     }
   }
 

@@ -183,9 +183,11 @@ export function parseTrustProxy(value: string | undefined): TrustProxy {
   const v = (value ?? '').trim();
   if (v === '' || v.toLowerCase() === 'false' || v === '0') return false;
   if (/^\d+$/.test(v)) return Number(v);
-  if (v.toLowerCase() === 'true')
-    fail('TRUST_PROXY=true would let any client choose its own address; give a hop count or the proxy addresses');
-  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (v.toLowerCase() === 'true') fail('TRUST_PROXY=true would let any client choose its own address; give a hop count or the proxy addresses');
+  const list = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const ok = /^(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)$/;
   const bad = list.find((entry) => !ok.test(entry));
   if (bad) fail(`TRUST_PROXY has an entry that is neither an address, a CIDR nor a hop count: "${bad}"`);
@@ -193,7 +195,10 @@ export function parseTrustProxy(value: string | undefined): TrustProxy {
 }
 
 function parseOrigins(value: string | undefined): string[] {
-  const list = (value ?? '').split(',').map((s) => stripSlash(s.trim())).filter(Boolean);
+  const list = (value ?? '')
+    .split(',')
+    .map((s) => stripSlash(s.trim()))
+    .filter(Boolean);
   const bad = list.find((o) => !/^https?:\/\/[^/\s]+$/.test(o));
   if (bad) fail(`CORS_ORIGINS has an entry that is not an origin (scheme://host[:port]): "${bad}"`);
   return list;

@@ -44,9 +44,7 @@ class SerializedPGlitePool extends EventEmitter {
   query(sql: string, params?: unknown[] | Callback, cb?: Callback): Promise<unknown> {
     const callback = typeof params === 'function' ? params : cb;
     const values = Array.isArray(params) && params.length > 0 ? params : undefined;
-    const run = getPGliteInstance().then((db) =>
-      values ? db.query(sql, values) : db.exec(sql).then((r) => r[r.length - 1] ?? { rows: [] }),
-    );
+    const run = getPGliteInstance().then((db) => (values ? db.query(sql, values) : db.exec(sql).then((r) => r[r.length - 1] ?? { rows: [] })));
     return run.then(
       (result) => {
         callback?.(null, result);
@@ -62,7 +60,10 @@ class SerializedPGlitePool extends EventEmitter {
   end(callback?: (err: Error | null) => void): void {
     getPGliteInstance()
       .then((db) => db.close())
-      .then(() => callback?.(null), (err) => callback?.(err));
+      .then(
+        () => callback?.(null),
+        (err) => callback?.(err),
+      );
   }
 
   get totalCount() {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 
-const STYLE = `body{font-family:system-ui,sans-serif;color:#222;max-width:480px;margin:64px auto;padding:0 24px}` +
+const STYLE =
+  `body{font-family:system-ui,sans-serif;color:#222;max-width:480px;margin:64px auto;padding:0 24px}` +
   `h1{font-size:22px}button{font:inherit;background:#1f6feb;color:#fff;border:0;border-radius:6px;padding:12px 20px;cursor:pointer}`;
 const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
 
@@ -25,11 +26,5 @@ export function confirmationPage(token: string): string {
 
 export function confirmationPageCsp(frontendUrl: string): string {
   const frontend = new URL(frontendUrl).origin;
-  return [
-    "default-src 'none'",
-    `style-src 'sha256-${STYLE_HASH}'`,
-    `form-action 'self' ${frontend}`,
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  return ["default-src 'none'", `style-src 'sha256-${STYLE_HASH}'`, `form-action 'self' ${frontend}`, "base-uri 'none'", "frame-ancestors 'none'"].join('; ');
 }

@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBadRequestResponse, ApiConsumes, ApiFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { AcceptsForm, Client, type ClientInfo, Public } from '@app/common';
+import { AcceptsForm, Client, type ClientInfo, isFormBody, Public } from '@app/common';
 import { RateLimit } from '@app/auth';
 import { UserDto } from '@app/users';
 import { confirmationPage, confirmationPageCsp } from './confirmation-page';
@@ -36,13 +36,13 @@ export class EmailVerificationController {
   @ApiOkResponse({ type: UserDto })
   @ApiFoundResponse({ description: 'form post: Location FRONTEND_URL/verify-email?status=success|error' })
   @ApiBadRequestResponse({ description: 'invalid_token: bad, expired or used token (JSON)' })
-  async verify(@Body() dto: VerifyEmailDto, @Client() client: ClientInfo, @Req() req: Request, @Res() res: Response): Promise<void> {
-    if (req.is('application/x-www-form-urlencoded')) {
+  async verify(@Body() dto: VerifyEmailDto, @Client() client: ClientInfo, @Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
+    if (isFormBody(req)) {
       const verified = await this.verification.verifyLink(dto.token, client);
-      res.redirect(302, `${this.config.app.frontendUrl}/verify-email?status=${verified ? 'success' : 'error'}`);
+      res.redirect(`${this.config.app.frontendUrl}/verify-email?status=${verified ? 'success' : 'error'}`, 302);
       return;
     }
-    res.status(200).json(UserDto.from(await this.verification.verify(dto.token, client)));
+    res.status(200).send(UserDto.from(await this.verification.verify(dto.token, client)));
   }
 
   @Get()
@@ -53,15 +53,15 @@ export class EmailVerificationController {
   @ApiProduces('text/html')
   @ApiOkResponse({ description: 'text/html confirmation page' })
   @ApiFoundResponse({ description: 'no token: Location FRONTEND_URL/verify-email?status=error' })
-  page(@Query() q: VerifyEmailQueryDto, @Res() res: Response): void {
+  page(@Query() q: VerifyEmailQueryDto, @Res() res: FastifyReply): void {
     if (!q.token) {
-      res.redirect(302, `${this.config.app.frontendUrl}/verify-email?status=error`);
+      res.redirect(`${this.config.app.frontendUrl}/verify-email?status=error`, 302);
       return;
     }
     res
       .status(200)
-      .set({ 'Content-Security-Policy': this.csp, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' })
-      .type('html')
+      .headers({ 'Content-Security-Policy': this.csp, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' })
+      .type('text/html; charset=utf-8')
       .send(confirmationPage(q.token));
   }
 

@@ -10,7 +10,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { Public } from '@app/common';
 import { BasicHealthDto, DatabaseCheckDto, DetailedHealthDto, ProbeDto } from './health.dto';
@@ -71,7 +71,7 @@ export class HealthController {
   @ApiResponse({ status: 503, type: DetailedHealthDto, description: 'unhealthy: the same report, with checks.database.status "down"' })
   @ApiUnauthorizedResponse({ description: 'unauthorized: no HEALTH_TOKEN and no valid admin access token' })
   @ApiForbiddenResponse({ description: 'forbidden: a valid access token of a non-admin' })
-  async detailed(@Res({ passthrough: true }) res: Response): Promise<DetailedHealthDto> {
+  async detailed(@Res({ passthrough: true }) res: FastifyReply): Promise<DetailedHealthDto> {
     const report = await this.detailedHealth.detailed();
     if (report.status === 'unhealthy') res.status(503);
     return report;
@@ -85,7 +85,7 @@ export class HealthController {
   @ApiResponse({ status: 503, type: DatabaseCheckDto, description: 'the database is unreachable: the same shape, status "down"' })
   @ApiUnauthorizedResponse({ description: 'unauthorized' })
   @ApiForbiddenResponse({ description: 'forbidden' })
-  async database(@Res({ passthrough: true }) res: Response): Promise<DatabaseCheckDto> {
+  async database(@Res({ passthrough: true }) res: FastifyReply): Promise<DatabaseCheckDto> {
     const check = await this.detailedHealth.database();
     if (check.status === 'down') res.status(503);
     return check;

@@ -57,7 +57,8 @@ export class OutboxDto {
 export class EmailCheckDto {
   @ApiProperty({
     enum: ['up', 'degraded', 'down'],
-    description: 'degraded: the outbox is backing up (a pending mail has been due for more than 300 s, i.e. no process is delivering or delivery cannot keep up); down: the outbox cannot be read',
+    description:
+      'degraded: the outbox is backing up (a pending mail has been due for more than 300 s, i.e. no process is delivering or delivery cannot keep up); down: the outbox cannot be read',
   })
   status: CheckStatus;
   @ApiProperty({ enum: ['resend', 'log'] }) provider: 'resend' | 'log';

@@ -1,6 +1,6 @@
 import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { type AuthContext, ProblemException, safeEqual, sha256 } from '@app/common';
 
@@ -23,7 +23,7 @@ export class OpsAuthGuard extends AuthGuard('jwt') {
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const req = context.switchToHttp().getRequest<Request & { user?: AuthContext }>();
+    const req = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthContext }>();
     const presented = BEARER.exec(req.headers.authorization ?? '')?.[1];
     if (!presented) throw ProblemException.unauthorized('unauthorized', 'A bearer token is required');
     if (this.tokenDigest && safeEqual(sha256(presented), this.tokenDigest)) return true;

@@ -21,11 +21,15 @@ export class ClaimedAccountListener {
     if (!event.tx || !event.targetUserId) throw new Error('user.account_claimed must be emitted inside the claim transaction');
     const removed = await this.identities.deleteAllForUser(event.targetUserId, event.tx);
     for (const provider of removed) {
-      await this.events.record('oauth.unlinked', { actorId: event.actorId ?? null, ip: event.ip, userAgent: event.userAgent }, {
-        target: event.targetUserId,
-        metadata: { provider, reason: 'account_claimed' },
-        tx: event.tx,
-      });
+      await this.events.record(
+        'oauth.unlinked',
+        { actorId: event.actorId ?? null, ip: event.ip, userAgent: event.userAgent },
+        {
+          target: event.targetUserId,
+          metadata: { provider, reason: 'account_claimed' },
+          tx: event.tx,
+        },
+      );
     }
   }
 }

@@ -76,4 +76,3 @@ export class OAuthIdentitiesRepository {
     return rows.map((r) => r.provider as OAuthProviderName);
   }
 }
-

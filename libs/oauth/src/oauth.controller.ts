@@ -14,7 +14,7 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type AuthContext, Client, type ClientInfo, CurrentUser, ProblemException, Public } from '@app/common';
 import { AuthCookies, type IssuedTokens, TokenPairDto } from '@app/auth';
 import { AuthorizeUrlDto, ExchangeCodeDto, InitiateQueryDto, LinkProviderDto, OAuthProviderListDto } from './dto/oauth.dto';
@@ -66,12 +66,19 @@ export class OAuthController {
   @ApiBadRequestResponse({ description: 'validation_failed: redirect_to is not a path on FRONTEND_URL, or both redirect_to and link_ticket' })
   @ApiNotFoundResponse({ description: 'not_found: unknown or unconfigured provider' })
   @ApiServiceUnavailableResponse({ description: 'service_unavailable: the state store (Redis) is down' })
-  async initiate(@Param('provider') provider: string, @Query() query: InitiateQueryDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<Redirection> {
+  async initiate(
+    @Param('provider') provider: string,
+    @Query() query: InitiateQueryDto,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
+  ): Promise<Redirection> {
     if (query.link_ticket !== undefined && query.redirect_to !== undefined) {
       throw ProblemException.validation([{ field: 'redirect_to', message: 'must not be given with link_ticket (the link carries its own)' }]);
     }
     const nonce = this.flowCookie.issue(req, res);
-    const url = query.link_ticket ? await this.oauth.initiateLink(provider, query.link_ticket, nonce) : await this.oauth.initiate(provider, query.redirect_to, nonce);
+    const url = query.link_ticket
+      ? await this.oauth.initiateLink(provider, query.link_ticket, nonce)
+      : await this.oauth.initiate(provider, query.redirect_to, nonce);
     return { url, statusCode: 302 };
   }
 
@@ -93,7 +100,12 @@ export class OAuthController {
   })
   @ApiFoundResponse({ description: 'Location: FRONTEND_URL/oauth/callback?code=… | ?linked=… | ?error=…' })
   @ApiNotFoundResponse({ description: 'not_found: unknown or unconfigured provider' })
-  async callback(@Param('provider') provider: string, @Query() query: Record<string, unknown>, @Client() client: ClientInfo, @Req() req: Request): Promise<Redirection> {
+  async callback(
+    @Param('provider') provider: string,
+    @Query() query: Record<string, unknown>,
+    @Client() client: ClientInfo,
+    @Req() req: FastifyRequest,
+  ): Promise<Redirection> {
     // read by name rather than through a strict DTO: providers add parameters of their own
     // (Google: scope, authuser, prompt, hd, iss), and a callback must never answer a browser with 400
     const pick = (name: string) => (typeof query[name] === 'string' ? (query[name] as string) : undefined);
@@ -111,7 +123,12 @@ export class OAuthController {
   @ApiBadRequestResponse({ description: 'invalid_token: unknown, expired (60 s) or already used code; validation_failed' })
   @ApiForbiddenResponse({ description: 'account_disabled' })
   @ApiServiceUnavailableResponse({ description: 'service_unavailable: the code store (Redis) is down' })
-  async exchange(@Body() dto: ExchangeCodeDto, @Client() client: ClientInfo, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenPairDto> {
+  async exchange(
+    @Body() dto: ExchangeCodeDto,
+    @Client() client: ClientInfo,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
+  ): Promise<TokenPairDto> {
     return this.respond(await this.oauth.exchange(dto.code, client), this.cookies.wantsCookies(req), res);
   }
 
@@ -120,9 +137,9 @@ export class OAuthController {
   @ApiBearerAuth()
   @ApiParam(PROVIDER_PARAM)
   @ApiOperation({
-    summary: 'Start linking a provider account to the caller (the caller\'s email must be verified)',
+    summary: "Start linking a provider account to the caller (the caller's email must be verified)",
     description:
-      'Open `authorize_url` (this API\'s initiate URL with a single-use, 5-minute link ticket) in the user\'s browser; the callback then links that provider account to the caller and redirects to ' +
+      "Open `authorize_url` (this API's initiate URL with a single-use, 5-minute link ticket) in the user's browser; the callback then links that provider account to the caller and redirects to " +
       '`FRONTEND_URL/oauth/callback?linked=<provider>`, or `?error=identity_in_use` (the account belongs to another user) / ' +
       '`?error=provider_already_linked`, with nothing changed.',
   })
@@ -135,7 +152,7 @@ export class OAuthController {
   }
 
   /** Cookie mode exactly as POST /auth/login answers it. */
-  private respond(issued: IssuedTokens, cookieMode: boolean, res: Response): TokenPairDto {
+  private respond(issued: IssuedTokens, cookieMode: boolean, res: FastifyReply): TokenPairDto {
     if (!cookieMode) return issued.body;
     this.cookies.set(res, issued.refreshToken, issued.refreshExpiresIn);
     const { refresh_token: _omitted, ...body } = issued.body;

@@ -22,6 +22,16 @@ import { OAuthService } from './oauth.service';
 @Module({
   imports: [UsersModule, SessionsModule, AuthModule],
   controllers: [OAuthController, IdentitiesController],
-  providers: [OAuthProviders, ExchangeCodes, LinkTickets, FlowCookie, OAuthIdentitiesRepository, AccountLinker, OAuthService, IdentitiesService, ClaimedAccountListener],
+  providers: [
+    OAuthProviders,
+    ExchangeCodes,
+    LinkTickets,
+    FlowCookie,
+    OAuthIdentitiesRepository,
+    AccountLinker,
+    OAuthService,
+    IdentitiesService,
+    ClaimedAccountListener,
+  ],
 })
 export class OAuthModule {}

@@ -129,7 +129,11 @@ export class OAuthService {
     const user = grant ? await this.users.findById(grant.userId) : null;
     if (!grant || !user) throw OAuthErrors.invalidExchangeCode();
     if (!user.isActive) {
-      await this.events.record('oauth.login', { actorId: user.id, ...client }, { outcome: 'failure', metadata: { provider: grant.provider, reason: 'account_disabled' } });
+      await this.events.record(
+        'oauth.login',
+        { actorId: user.id, ...client },
+        { outcome: 'failure', metadata: { provider: grant.provider, reason: 'account_disabled' } },
+      );
       throw SessionsErrors.accountDisabled();
     }
     return this.auth.signIn(user, grant.provider, client, { provider: grant.provider });
@@ -143,7 +147,11 @@ export class OAuthService {
   }
 
   /** State check, code → token (with the PKCE verifier), profile: what passport-oauth2 does. */
-  private async authenticate(provider: EnabledProvider, params: CallbackParams, flowNonce: string | undefined): Promise<{ profile: ProviderProfile; flow: OAuthFlow }> {
+  private async authenticate(
+    provider: EnabledProvider,
+    params: CallbackParams,
+    flowNonce: string | undefined,
+  ): Promise<{ profile: ProviderProfile; flow: OAuthFlow }> {
     const outcome = await runStrategy(provider.strategy, { query: { code: params.code, state: params.state }, body: {}, flowNonce }, {});
     switch (outcome.kind) {
       case 'success':
@@ -169,7 +177,12 @@ export class OAuthService {
     return { code: 'server_error', userId: null };
   }
 
-  private async auditFailure(provider: OAuthProviderName, flow: OAuthFlow | null, failure: { code: OAuthCallbackError; userId: string | null }, client: ClientInfo): Promise<void> {
+  private async auditFailure(
+    provider: OAuthProviderName,
+    flow: OAuthFlow | null,
+    failure: { code: OAuthCallbackError; userId: string | null },
+    client: ClientInfo,
+  ): Promise<void> {
     const userId = flow?.link?.userId ?? failure.userId;
     try {
       await this.events.record(

@@ -35,7 +35,11 @@ export abstract class KeyValueStore {
    * unless it currently holds `entry.unless`, and `versioned.key` is compare-and-set as by
    * `setIfNewer`. Both expire after `ttlMs`.
    */
-  abstract setUnlessAndIfNewer(entry: { key: string; value: string; unless: string }, versioned: { key: string; version: number; payload: string }, ttlMs: number): Promise<void>;
+  abstract setUnlessAndIfNewer(
+    entry: { key: string; value: string; unless: string },
+    versioned: { key: string; version: number; payload: string },
+    ttlMs: number,
+  ): Promise<void>;
   /** Several SETs in one round trip (pipeline). */
   abstract setMany(entries: SetEntry[]): Promise<void>;
   abstract del(keys: string[]): Promise<void>;

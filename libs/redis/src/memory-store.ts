@@ -26,7 +26,11 @@ export class MemoryKeyValueStore extends KeyValueStore {
     this.map.set(key, { value, expiresAt: this.now() + ttlMs });
     return true;
   }
-  async setUnlessAndIfNewer(entry: { key: string; value: string; unless: string }, versioned: { key: string; version: number; payload: string }, ttlMs: number): Promise<void> {
+  async setUnlessAndIfNewer(
+    entry: { key: string; value: string; unless: string },
+    versioned: { key: string; version: number; payload: string },
+    ttlMs: number,
+  ): Promise<void> {
     if (this.read(entry.key) !== entry.unless) await this.set(entry.key, entry.value, ttlMs);
     await this.setIfNewer(versioned.key, versioned.version, versioned.payload, ttlMs);
   }

@@ -52,7 +52,15 @@ return {hits, ttl, redis.call('GET', KEYS[1]) or '', redis.call('GET', KEYS[2]) 
 
 type ScriptedClient = Redis & {
   identitySetIfNewer(key: string, version: string, payload: string, ttlMs: string): Promise<number>;
-  identitySetUnlessAndIfNewer(key: string, versionedKey: string, value: string, unless: string, version: string, payload: string, ttlMs: string): Promise<number>;
+  identitySetUnlessAndIfNewer(
+    key: string,
+    versionedKey: string,
+    value: string,
+    unless: string,
+    version: string,
+    payload: string,
+    ttlMs: string,
+  ): Promise<number>;
   identityAccessProbe(s: string, u: string, t: string, windowMs: string): Promise<[number, number, string, string]>;
 };
 
@@ -98,12 +106,29 @@ export class RedisKeyValueStore extends KeyValueStore {
     const result = opts.nx ? await this.client.set(key, value, 'PX', ms, 'NX') : await this.client.set(key, value, 'PX', ms);
     return result === 'OK';
   }
-  async setUnlessAndIfNewer(entry: { key: string; value: string; unless: string }, versioned: { key: string; version: number; payload: string }, ttlMs: number): Promise<void> {
+  async setUnlessAndIfNewer(
+    entry: { key: string; value: string; unless: string },
+    versioned: { key: string; version: number; payload: string },
+    ttlMs: number,
+  ): Promise<void> {
     const ttl = String(Math.max(1, Math.ceil(ttlMs)));
-    await (this.client as ScriptedClient).identitySetUnlessAndIfNewer(entry.key, versioned.key, entry.value, entry.unless, String(versioned.version), versioned.payload, ttl);
+    await (this.client as ScriptedClient).identitySetUnlessAndIfNewer(
+      entry.key,
+      versioned.key,
+      entry.value,
+      entry.unless,
+      String(versioned.version),
+      versioned.payload,
+      ttl,
+    );
   }
   async accessProbe(sessionKey: string, userKey: string, throttleKey: string, windowMs: number): Promise<AccessProbe> {
-    const [hits, ttl, session, user] = await (this.client as ScriptedClient).identityAccessProbe(sessionKey, userKey, throttleKey, String(Math.max(1, Math.ceil(windowMs))));
+    const [hits, ttl, session, user] = await (this.client as ScriptedClient).identityAccessProbe(
+      sessionKey,
+      userKey,
+      throttleKey,
+      String(Math.max(1, Math.ceil(windowMs))),
+    );
     return { hits, windowMs: ttl, session: session === '' ? null : session, user: user === '' ? null : user };
   }
   async setIfNewer(key: string, version: number, payload: string, ttlMs: number): Promise<boolean> {

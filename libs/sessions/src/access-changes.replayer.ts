@@ -64,5 +64,4 @@ export class AccessChangesReplayer implements OnApplicationBootstrap, OnModuleDe
     this.accessState.replayed(startedAt);
     return applied;
   }
-
 }

@@ -90,7 +90,7 @@ export class AccessStateService {
     if (this.unsyncedSince === 0) {
       try {
         const [s, u] = await this.store.mget([sessionKey(userId, sessionId), userKey(userId)]);
-        if (this.degraded) return this.reconnected(), this.fromDatabase(sessionId, userId, now, false);
+        if (this.degraded) return (this.reconnected(), this.fromDatabase(sessionId, userId, now, false));
         const decision = s !== null && u !== null ? decide(s, u, now) : null;
         if (decision) return decision;
       } catch {
@@ -193,10 +193,9 @@ export class AccessStateService {
     const s = state.session.revokedAt ? REVOKED : String(state.session.expiresAt.getTime());
     if (populate) {
       // never overwrites a revocation or a newer user written after our read
-      await Promise.all([
-        this.store.set(sessionKey(userId, sessionId), s, this.ttlMs, { nx: true }),
-        this.writeUser(state.user),
-      ]).catch(() => (this.degraded = true));
+      await Promise.all([this.store.set(sessionKey(userId, sessionId), s, this.ttlMs, { nx: true }), this.writeUser(state.user)]).catch(
+        () => (this.degraded = true),
+      );
     }
     return decide(s, `${state.user.version}|${userPayload(state.user)}`, now) ?? { ok: false, reason: 'revoked' };
   }

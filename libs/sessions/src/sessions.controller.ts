@@ -20,7 +20,7 @@ export class SessionsController {
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Revoke one of the caller\'s sessions (another user\'s id → 404)' })
+  @ApiOperation({ summary: "Revoke one of the caller's sessions (another user's id → 404)" })
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ description: 'not_found' })
   async revoke(@CurrentUser() me: AuthContext, @Param() p: SessionIdParam, @Client() client: ClientInfo): Promise<void> {
@@ -29,9 +29,14 @@ export class SessionsController {
 
   @Delete()
   @HttpCode(204)
-  @ApiOperation({ summary: 'Revoke all the caller\'s sessions except the current one' })
+  @ApiOperation({ summary: "Revoke all the caller's sessions except the current one" })
   @ApiNoContentResponse()
   async revokeOthers(@CurrentUser() me: AuthContext, @Client() client: ClientInfo): Promise<void> {
-    await this.sessions.revokeAllForUser(me.userId, 'user_revoked_others', { actorId: me.userId, sessionId: me.sessionId, ...client }, { exceptId: me.sessionId });
+    await this.sessions.revokeAllForUser(
+      me.userId,
+      'user_revoked_others',
+      { actorId: me.userId, sessionId: me.sessionId, ...client },
+      { exceptId: me.sessionId },
+    );
   }
 }

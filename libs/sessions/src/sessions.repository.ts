@@ -228,11 +228,14 @@ export class SessionsRepository {
     if (f.active === true) c.add(`s.revoked_at IS NULL AND s.expires_at > ${c.param(f.now)}`);
     if (f.active === false) c.add(`(s.revoked_at IS NOT NULL OR s.expires_at <= ${c.param(f.now)})`);
     const tail = keysetPage(c, 's', f);
-    const rows = await queryRows(this.ds, `SELECT ${sessionColumns('s')}, u.email AS user_email FROM sessions s JOIN users u ON u.id = s.user_id ${tail}`, c.params);
+    const rows = await queryRows(
+      this.ds,
+      `SELECT ${sessionColumns('s')}, u.email AS user_email FROM sessions s JOIN users u ON u.id = s.user_id ${tail}`,
+      c.params,
+    );
     return rows.map((r) => Object.assign(toSession(r), { userEmail: r.user_email as string }));
   }
 }
-
 
 // the two statements of every refresh, built once
 const ROTATE_UNUSED_SQL = `WITH rotated AS (

@@ -83,11 +83,15 @@ export class SessionsService {
         if (locked.kind === 'reused') {
           const session = locked.session;
           tx.afterCommit(() => this.accessState.sessionsRevoked(session.userId, [session.id]));
-          await this.events.record('auth.refresh_reused', { actorId: session.userId, sessionId: session.id, ...client }, {
-            outcome: 'failure',
-            metadata: { action: 'session_revoked' },
-            tx,
-          });
+          await this.events.record(
+            'auth.refresh_reused',
+            { actorId: session.userId, sessionId: session.id, ...client },
+            {
+              outcome: 'failure',
+              metadata: { action: 'session_revoked' },
+              tx,
+            },
+          );
         }
         return locked;
       }));
@@ -137,12 +141,7 @@ export class SessionsService {
    * Revokes every live session of a user except `exceptId`, records it, and (after the commit)
    * pushes it to the access-state cache; in `tx` when given. Returns the revoked ids.
    */
-  async revokeAllForUser(
-    userId: string,
-    reason: string,
-    actor: Actor,
-    opts: { exceptId?: string; event?: RevocationEvent; tx?: Tx } = {},
-  ): Promise<string[]> {
+  async revokeAllForUser(userId: string, reason: string, actor: Actor, opts: { exceptId?: string; event?: RevocationEvent; tx?: Tx } = {}): Promise<string[]> {
     return this.uow.run(async (tx) => {
       const ids = await this.repo.revokeAllForUser(tx, userId, reason, this.clock.now(), opts.exceptId);
       if (ids.length === 0) return ids;
@@ -175,7 +174,11 @@ export class SessionsService {
       if (revoked.length) tx.afterCommit(() => this.accessState.sessionsRevoked(userId, revoked));
       // a logout of an already-ended session is still the user's logout
       if (revoked.length === 0 && event !== 'auth.logout') return;
-      await this.events.record(event, { ...actor, sessionId: actor.sessionId ?? ids[0] }, { target: userId, metadata: { reason, revoked_session_ids: ids }, tx });
+      await this.events.record(
+        event,
+        { ...actor, sessionId: actor.sessionId ?? ids[0] },
+        { target: userId, metadata: { reason, revoked_session_ids: ids }, tx },
+      );
     });
   }
 }

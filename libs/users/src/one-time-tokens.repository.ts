@@ -18,11 +18,12 @@ export class OneTimeTokensRepository {
   async issue(tx: Tx, userId: string, purpose: OneTimeTokenPurpose, ttlSeconds: number): Promise<string> {
     await queryRows(tx, `UPDATE one_time_tokens SET used_at = now() WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL`, [userId, purpose]);
     const token = generateToken();
-    await queryRows(
-      tx,
-      `INSERT INTO one_time_tokens (user_id, purpose, token_hash, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
-      [userId, purpose, sha256(token), ttlSeconds],
-    );
+    await queryRows(tx, `INSERT INTO one_time_tokens (user_id, purpose, token_hash, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))`, [
+      userId,
+      purpose,
+      sha256(token),
+      ttlSeconds,
+    ]);
     return token;
   }
 

@@ -20,7 +20,7 @@ export class UsersController {
   }
 
   @Put()
-  @ApiOperation({ summary: 'Update the caller\'s name (the only writable field; role, email, is_active, email_verified → 400)' })
+  @ApiOperation({ summary: "Update the caller's name (the only writable field; role, email, is_active, email_verified → 400)" })
   @ApiOkResponse({ type: UserDto })
   async update(@CurrentUser() me: AuthContext, @Body() body: UpdateProfileDto, @Client() client: ClientInfo): Promise<UserDto> {
     return UserDto.from(await this.users.updateProfile(me.userId, body.name, { sessionId: me.sessionId, ...client }));

@@ -118,7 +118,10 @@ export class UsersRepository {
 
   /** Marks the address verified; true when it was not verified before (the mailbox was just proven for the first time). */
   async markEmailVerified(id: string, at: Date, tx: Tx): Promise<boolean> {
-    const rows = await queryRows(tx, `UPDATE users SET email_verified_at = $2, updated_at = $2 WHERE id = $1 AND email_verified_at IS NULL RETURNING id`, [id, at]);
+    const rows = await queryRows(tx, `UPDATE users SET email_verified_at = $2, updated_at = $2 WHERE id = $1 AND email_verified_at IS NULL RETURNING id`, [
+      id,
+      at,
+    ]);
     if (rows.length > 0) await this.notifier.userChanged(id, tx);
     return rows.length > 0;
   }
@@ -146,22 +149,20 @@ export class UsersRepository {
    * the active admins, both as the locks found them.
    */
   async lockForAdminChange(id: string, tx: Tx): Promise<{ user: User | null; activeAdminIds: string[] }> {
-    const rows = await queryRows(
-      tx,
-      `SELECT ${userColumns('u')} FROM users u WHERE (u.role = 'admin' AND u.is_active) OR u.id = $1 ORDER BY u.id FOR UPDATE`,
-      [id],
-    );
+    const rows = await queryRows(tx, `SELECT ${userColumns('u')} FROM users u WHERE (u.role = 'admin' AND u.is_active) OR u.id = $1 ORDER BY u.id FOR UPDATE`, [
+      id,
+    ]);
     const locked = rows.map((r) => userFromRow(r));
     return { user: locked.find((u) => u.id === id) ?? null, activeAdminIds: locked.filter((u) => u.role === 'admin' && u.isActive).map((u) => u.id) };
   }
 
   async updateRoleAndStatus(id: string, changes: { role?: Role; isActive?: boolean }, tx: Tx): Promise<void> {
     if (changes.role === undefined && changes.isActive === undefined) return;
-    await queryRows(
-      tx,
-      `UPDATE users SET role = COALESCE($2, role), is_active = COALESCE($3, is_active), updated_at = now() WHERE id = $1`,
-      [id, changes.role ?? null, changes.isActive ?? null],
-    );
+    await queryRows(tx, `UPDATE users SET role = COALESCE($2, role), is_active = COALESCE($3, is_active), updated_at = now() WHERE id = $1`, [
+      id,
+      changes.role ?? null,
+      changes.isActive ?? null,
+    ]);
     await this.notifier.userChanged(id, tx);
   }
 

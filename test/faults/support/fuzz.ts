@@ -29,7 +29,13 @@ interface Schema {
 }
 
 interface OpenApiDoc {
-  paths: Record<string, Record<string, { parameters?: { name: string; in: string; schema?: Schema }[]; requestBody?: { content?: Record<string, { schema?: Schema }> }; security?: unknown[] }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      { parameters?: { name: string; in: string; schema?: Schema }[]; requestBody?: { content?: Record<string, { schema?: Schema }> }; security?: unknown[] }
+    >
+  >;
   components?: { schemas?: Record<string, Schema> };
 }
 
@@ -233,7 +239,8 @@ export class RequestFuzzer {
   private body(op: Operation): { body?: string | Buffer; contentType?: string } {
     const roll = this.int(20);
     if (roll === 0) return {};
-    if (roll === 1) return { body: this.pick(['{', '{"a":', '[', 'nul', '{"email":"x"', '}{', '\u0000\u0001', '"\\u12"', '{"a":1,}']), contentType: 'application/json' };
+    if (roll === 1)
+      return { body: this.pick(['{', '{"a":', '[', 'nul', '{"email":"x"', '}{', '\u0000\u0001', '"\\u12"', '{"a":1,}']), contentType: 'application/json' };
     if (roll === 2) return { body: this.pick(['null', '[]', '"str"', '123', 'true', '[{}]', '[null]']), contentType: 'application/json' };
     if (roll === 3) return { body: '['.repeat(4000) + ']'.repeat(4000), contentType: 'application/json' };
     if (roll === 4) {
@@ -242,8 +249,20 @@ export class RequestFuzzer {
       return { body: nested, contentType: 'application/json' };
     }
     if (roll === 5) return { body: JSON.stringify({ email: 'a'.repeat(20000) }), contentType: 'application/json' }; // > 16 KiB
-    if (roll === 6) return { body: `email=${enc(this.str())}&password=${enc(this.str())}&${this.word()}=${this.word()}`, contentType: 'application/x-www-form-urlencoded' };
-    if (roll === 7) return { body: this.word(40), contentType: this.pick(['text/plain', 'application/xml', 'multipart/form-data; boundary=x', 'application/json; charset=utf-7', 'application/json; charset=latin1', 'application/octet-stream']) };
+    if (roll === 6)
+      return { body: `email=${enc(this.str())}&password=${enc(this.str())}&${this.word()}=${this.word()}`, contentType: 'application/x-www-form-urlencoded' };
+    if (roll === 7)
+      return {
+        body: this.word(40),
+        contentType: this.pick([
+          'text/plain',
+          'application/xml',
+          'multipart/form-data; boundary=x',
+          'application/json; charset=utf-7',
+          'application/json; charset=latin1',
+          'application/octet-stream',
+        ]),
+      };
     if (roll === 8) return { body: Buffer.from(Array.from({ length: 64 }, () => this.int(256))), contentType: 'application/json' };
     const props = op.body?.properties ?? {};
     if (roll < 12) {
@@ -256,7 +275,8 @@ export class RequestFuzzer {
     const obj: Record<string, unknown> = {};
     for (const [name, schema] of Object.entries(props)) if (this.chance(0.8)) obj[name] = this.fitting(schema);
     if (this.chance(0.3)) obj[this.pick(['role', 'is_active', 'email_verified', 'id', this.word()])] = this.value();
-    if (this.chance(0.1)) return { body: `{"__proto__":{"isAdmin":true},"constructor":{"prototype":{"x":1}},${JSON.stringify(obj).slice(1)}`, contentType: 'application/json' };
+    if (this.chance(0.1))
+      return { body: `{"__proto__":{"isAdmin":true},"constructor":{"prototype":{"x":1}},${JSON.stringify(obj).slice(1)}`, contentType: 'application/json' };
     return { body: JSON.stringify(obj), contentType: 'application/json' };
   }
 
@@ -267,10 +287,13 @@ export class RequestFuzzer {
       const v = this.fitting(q.schema);
       const encoded = enc(typeof v === 'string' ? v : (JSON.stringify(v) ?? ''));
       const shape = this.int(10);
-      if (shape === 0) parts.push(`${q.name}=${encoded}&${q.name}=${enc(this.str())}`); // repeated → array
-      else if (shape === 1) parts.push(`${q.name}[${this.word(3)}]=${encoded}`); // bracket syntax
+      if (shape === 0)
+        parts.push(`${q.name}=${encoded}&${q.name}=${enc(this.str())}`); // repeated → array
+      else if (shape === 1)
+        parts.push(`${q.name}[${this.word(3)}]=${encoded}`); // bracket syntax
       else if (shape === 2) parts.push(`${q.name}`);
-      else if (shape === 3) parts.push(`${q.name}=%E0%A4%A`); // broken percent-encoding
+      else if (shape === 3)
+        parts.push(`${q.name}=%E0%A4%A`); // broken percent-encoding
       else parts.push(`${q.name}=${encoded}`);
     }
     if (this.chance(0.2)) parts.push(`${this.word()}=${enc(this.str())}`);
@@ -291,7 +314,17 @@ export class RequestFuzzer {
 
   private token(): string | undefined {
     const now = Math.floor(Date.now() / 1000);
-    const claims = { sub: this.pick(this.known.ids), sid: this.pick(this.known.ids), role: 'admin', jti: this.word(), iat: now, exp: now + 600, iss: this.known.issuer, aud: this.known.audience, typ: 'access' };
+    const claims = {
+      sub: this.pick(this.known.ids),
+      sid: this.pick(this.known.ids),
+      role: 'admin',
+      jti: this.word(),
+      iat: now,
+      exp: now + 600,
+      iss: this.known.issuer,
+      aud: this.known.audience,
+      typ: 'access',
+    };
     switch (this.int(16)) {
       case 0:
       case 1:
@@ -317,7 +350,14 @@ export class RequestFuzzer {
         return `Bearer ${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`;
       }
       case 10:
-        return this.pick(['Basic YWRtaW46YWRtaW4=', 'Bearer', 'Bearer ', `Bearer ${this.known.refreshToken}`, `bearer ${this.known.userToken}`, `Bearer ${'a.'.repeat(2000)}`]);
+        return this.pick([
+          'Basic YWRtaW46YWRtaW4=',
+          'Bearer',
+          'Bearer ',
+          `Bearer ${this.known.refreshToken}`,
+          `bearer ${this.known.userToken}`,
+          `Bearer ${'a.'.repeat(2000)}`,
+        ]);
       default:
         return `Bearer ${this.known.userToken}.${this.word(3)}`;
     }
@@ -337,7 +377,8 @@ export class RequestFuzzer {
       if (b.contentType && !this.chance(0.05)) headers['Content-Type'] = b.contentType;
       if (this.chance(0.03)) headers['Content-Encoding'] = this.pick(['gzip', 'deflate', 'br', 'x-unknown']);
     }
-    for (const h of op.headerParams) if (this.chance(0.5)) headers[h] = this.pick(['cookie', 'COOKIE', 'body', this.word(), this.str()]).replace(/[^\t\x20-\x7e]/g, '');
+    for (const h of op.headerParams)
+      if (this.chance(0.5)) headers[h] = this.pick(['cookie', 'COOKIE', 'body', this.word(), this.str()]).replace(/[^\t\x20-\x7e]/g, '');
     if (this.chance(0.2)) headers.Cookie = `refresh_token=${this.chance(0.5) ? this.known.refreshToken : this.word(43)}; csrf_token=${this.word(20)}`;
     if (this.chance(0.1)) headers['X-CSRF-Token'] = this.word(20);
     if (this.chance(0.1)) headers['X-Request-Id'] = this.pick([this.word(), 'a'.repeat(300), '../../x', 'id with spaces', randomUUID()]);
@@ -350,6 +391,24 @@ export class RequestFuzzer {
 
 /** Strings no answer may contain: stack frames, module paths, SQL errors, internal addresses. */
 export function leaksIn(text: string, internal: string[]): string[] {
-  const markers = ['    at ', 'node_modules', 'syntax error', 'relation "', 'violates', 'QueryFailedError', 'invalid input syntax', 'duplicate key', 'EntityNotFound', 'TypeError', 'ReferenceError', 'postgres://', 'redis://', 'ECONNREFUSED', '.ts:', '.js:', ...internal];
+  const markers = [
+    '    at ',
+    'node_modules',
+    'syntax error',
+    'relation "',
+    'violates',
+    'QueryFailedError',
+    'invalid input syntax',
+    'duplicate key',
+    'EntityNotFound',
+    'TypeError',
+    'ReferenceError',
+    'postgres://',
+    'redis://',
+    'ECONNREFUSED',
+    '.ts:',
+    '.js:',
+    ...internal,
+  ];
   return markers.filter((m) => text.includes(m));
 }

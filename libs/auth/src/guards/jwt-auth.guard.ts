@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { getStorageToken, type ThrottlerStorage } from '@nestjs/throttler';
 import { TokenExpiredError } from 'jsonwebtoken';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { clientBucket, IS_PUBLIC_KEY, OPTIONAL_AUTH_KEY, ProblemException } from '@app/common';
 
@@ -26,12 +26,12 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()]);
     if (isPublic) return true;
     const optional = this.reflector.getAllAndOverride<boolean>(OPTIONAL_AUTH_KEY, [context.getHandler(), context.getClass()]);
-    const req = context.switchToHttp().getRequest<Request>();
+    const req = context.switchToHttp().getRequest<FastifyRequest>();
     if (optional && !req.headers.authorization) return true;
     return this.authenticate(context, req);
   }
 
-  private async authenticate(context: ExecutionContext, req: Request): Promise<boolean> {
+  private async authenticate(context: ExecutionContext, req: FastifyRequest): Promise<boolean> {
     try {
       return (await super.canActivate(context)) as boolean;
     } catch (err) {

@@ -1,6 +1,4 @@
-export type LockoutVerdict =
-  | { kind: 'locked'; retryAfterSeconds: number }
-  | { kind: 'proceed'; attempt: number };
+export type LockoutVerdict = { kind: 'locked'; retryAfterSeconds: number } | { kind: 'proceed'; attempt: number };
 
 /**
  * Pure decision on a reserved attempt: already locked → locked; over the threshold → lock now;

@@ -57,7 +57,10 @@ export class LockoutRepository {
 
   /** Locks until `until` unless already locked; resolves true when this call set the lock. */
   async lock(emailKey: string, until: Date): Promise<boolean> {
-    const rows = await queryRows(this.ds, `UPDATE login_attempts SET locked_until = $2 WHERE email_key = $1 AND locked_until IS NULL RETURNING email_key`, [emailKey, until]);
+    const rows = await queryRows(this.ds, `UPDATE login_attempts SET locked_until = $2 WHERE email_key = $1 AND locked_until IS NULL RETURNING email_key`, [
+      emailKey,
+      until,
+    ]);
     return rows.length > 0;
   }
 

@@ -1,7 +1,7 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerLimitDetail } from '@nestjs/throttler';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { clientBucket, IS_PUBLIC_KEY, ProblemException } from '@app/common';
 import { RATE_LIMIT_KEY } from './rate-limit.decorator';
 
@@ -10,8 +10,9 @@ const reflector = new Reflector();
 const countedPerUser = new WeakMap<object, boolean>();
 
 /**
- * Keys by client IP as Express derives it under TRUST_PROXY (X-Forwarded-For only through the
- * trusted hops) — an IPv6 client by its /64 — and answers 429 rate_limited with Retry-After.
+ * Keys by client IP as Fastify derives it under TRUST_PROXY (X-Forwarded-For only through the
+ * trusted hops, the rules of Express's `trust proxy`) — an IPv6 client by its /64 — and answers
+ * 429 rate_limited with Retry-After.
  *
  * A request with a bearer token on a route that needs one and has no bucket of its own is not
  * counted here: the access-state check counts it per user in the same Redis call that reads the
@@ -21,7 +22,7 @@ const countedPerUser = new WeakMap<object, boolean>();
 @Injectable()
 export class AppThrottlerGuard extends ThrottlerGuard {
   protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
-    const authorization = context.switchToHttp().getRequest<Request>().headers.authorization;
+    const authorization = context.switchToHttp().getRequest<FastifyRequest>().headers.authorization;
     if (authorization && /^bearer /i.test(authorization)) {
       const handler = context.getHandler();
       let perUser = countedPerUser.get(handler);
@@ -36,7 +37,7 @@ export class AppThrottlerGuard extends ThrottlerGuard {
   }
 
   protected override async getTracker(req: Record<string, unknown>): Promise<string> {
-    const r = req as unknown as Request;
+    const r = req as unknown as FastifyRequest;
     return clientBucket(r.ip ?? r.socket?.remoteAddress ?? 'unknown');
   }
 

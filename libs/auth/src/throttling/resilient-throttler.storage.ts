@@ -56,7 +56,15 @@ class ScriptCachedThrottlerStorage extends ThrottlerStorageRedisService {
 
   override async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
     const command = (this.redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[THROTTLE_COMMAND];
-    const results = await command.call(this.redis, `{${key}:${throttlerName}}:hits`, `{${key}:${throttlerName}}:blocked`, throttlerName, ttl, limit, blockDuration);
+    const results = await command.call(
+      this.redis,
+      `{${key}:${throttlerName}}:hits`,
+      `{${key}:${throttlerName}}:blocked`,
+      throttlerName,
+      ttl,
+      limit,
+      blockDuration,
+    );
     if (!Array.isArray(results) || results.length !== 4 || !results.every((v) => typeof v === 'number')) {
       throw new TypeError(`Unexpected throttle script result: ${JSON.stringify(results)}`);
     }

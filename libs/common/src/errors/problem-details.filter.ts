@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
-import type { Request, Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { buildProblem, defaultCode, sendProblem } from './problem-details';
 import { ProblemException } from './problem.exception';
 
@@ -25,8 +26,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    const req = ctx.getRequest<Request>();
-    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<FastifyRequest | { id?: unknown } | undefined>();
+    const res = ctx.getResponse<FastifyReply | ServerResponse>();
     const requestId = req?.id === undefined ? undefined : String(req.id);
 
     if (exception instanceof ProblemException) {

@@ -1,5 +1,5 @@
-import { STATUS_CODES } from 'node:http';
-import type { Response } from 'express';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { FastifyReply } from 'fastify';
 import { FieldError } from './problem.exception';
 
 export interface ProblemDetails {
@@ -33,22 +33,33 @@ export function defaultCode(status: number): string {
   return CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal_error' : 'bad_request');
 }
 
-export function buildProblem(
-  status: number,
-  code: string,
-  detail: string,
-  requestId?: string,
-  errors?: FieldError[],
-): ProblemDetails {
+export function buildProblem(status: number, code: string, detail: string, requestId?: string, errors?: FieldError[]): ProblemDetails {
   const body: ProblemDetails = { type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, code, detail };
   if (requestId) body.request_id = requestId;
   if (errors && errors.length) body.errors = errors;
   return body;
 }
 
-/** Writes a problem response straight to Express (used outside Nest's pipeline, e.g. body parsing). */
-export function sendProblem(res: Response, problem: ProblemDetails, headers: Record<string, string> = {}): void {
+const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
+
+/**
+ * Writes a problem response: to a Fastify reply (the app), or to a Node.js response, which is what
+ * an Express response is too (the bench's Express harness) and what a Nest middleware's error
+ * hands the filter on Fastify. Nothing is written once the response has started.
+ */
+export function sendProblem(res: FastifyReply | ServerResponse, problem: ProblemDetails, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify(problem);
+  if ('raw' in res) {
+    if (res.sent) return;
+    res.status(problem.status);
+    for (const [k, v] of Object.entries(headers)) res.header(k, v);
+    res.header('Content-Type', PROBLEM_TYPE).send(body);
+    return;
+  }
   if (res.headersSent) return;
+  res.statusCode = problem.status;
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-  res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+  res.setHeader('Content-Type', PROBLEM_TYPE);
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
 }

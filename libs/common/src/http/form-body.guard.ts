@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { ProblemException } from '../errors/problem.exception';
-import { FORM_TYPE, hasBody } from './body-parser';
+import { isFormBody } from './body-parser';
 
 const ACCEPTS_FORM = 'http:accepts-form';
 
@@ -15,8 +15,7 @@ export class FormBodyGuard implements CanActivate {
   constructor(private readonly reflector: Reflector) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const req = context.switchToHttp().getRequest<Request>();
-    if (!hasBody(req) || !req.is(FORM_TYPE)) return true;
+    if (!isFormBody(context.switchToHttp().getRequest<FastifyRequest>())) return true;
     if (this.reflector.getAllAndOverride<boolean>(ACCEPTS_FORM, [context.getHandler(), context.getClass()])) return true;
     throw new ProblemException(415, 'unsupported_media_type', 'The request body must be application/json');
   }

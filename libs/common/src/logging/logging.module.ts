@@ -4,6 +4,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { destination, type DestinationStream } from 'pino';
 import type { Options } from 'pino-http';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import type { AnnotatedRawRequest } from '../http/route-pattern';
 
 /** Query parameters that may carry secrets; their values never reach a log line. */
 const SECRET_PARAMS = /([?&](?:token|code|state|refresh_token|access_token|password)=)[^&]*/gi;
@@ -12,7 +13,7 @@ export function redactUrl(url: string | undefined): string | undefined {
   return url?.replace(SECRET_PARAMS, '$1[REDACTED]');
 }
 
-type Req = IncomingMessage & { originalUrl?: string; route?: { path?: string } };
+type Req = AnnotatedRawRequest & { originalUrl?: string };
 
 /**
  * pino-http options: one JSON line per request with request id, method, route, status and
@@ -27,7 +28,7 @@ export function httpLoggerOptions(config: AppConfig): Options {
     customAttributeKeys: { reqId: 'request_id', responseTime: 'duration_ms' },
     customSuccessObject: (req: IncomingMessage, res: ServerResponse, base: object) => ({
       ...base,
-      route: (req as Req).route?.path ?? null,
+      route: (req as Req).routePattern ?? null,
     }),
     serializers: {
       req: (req: { method?: string; url?: string; raw?: Req }) => ({
@@ -37,8 +38,7 @@ export function httpLoggerOptions(config: AppConfig): Options {
       res: (res: { statusCode?: number }) => ({ status: res.statusCode }),
       err: (err: Error) => ({ type: err.name, message: err.message }),
     },
-    customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
-      err || res.statusCode >= 500 ? 'error' : 'info',
+    customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) => (err || res.statusCode >= 500 ? 'error' : 'info'),
   };
 }
 
@@ -63,8 +63,8 @@ export function requestLogDestination(config: AppConfig): DestinationStream | un
 }
 
 /**
- * The app logger (nestjs-pino). The pino-http middleware itself is installed first thing in the
- * Express stack by `createApp` (so 404s and body-parser rejections are logged too); this module
+ * The app logger (nestjs-pino). pino-http itself runs first thing in the request pipeline that
+ * `createApp` installs (so 404s and body-parser rejections are logged too); this module
  * only formats application log lines (no request-scoped context: see below).
  */
 @Module({

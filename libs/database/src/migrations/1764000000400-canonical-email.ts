@@ -29,17 +29,20 @@ export class CanonicalEmail1764000000400 implements MigrationInterface {
     });
     const collisions = [...byCanonical.values()].filter((ids) => ids.length > 1);
     if (collisions.length > 0) {
-      const list = collisions.slice(0, 20).map((ids) => ids.join(' = ')).join('; ');
+      const list = collisions
+        .slice(0, 20)
+        .map((ids) => ids.join(' = '))
+        .join('; ');
       throw new Error(
         `CanonicalEmail: ${collisions.length} group(s) of accounts share one canonical email address and cannot all keep it. ` +
           `Merge, rename or delete all but one account of each group, then migrate again. Account ids: ${list}`,
       );
     }
     for (let i = 0; i < rows.length; i += BATCH) {
-      await q.query(
-        `UPDATE users u SET email_canonical = v.c FROM unnest($1::uuid[], $2::text[]) AS v(id, c) WHERE u.id = v.id`,
-        [rows.slice(i, i + BATCH).map((r) => r.id), canonical.slice(i, i + BATCH)],
-      );
+      await q.query(`UPDATE users u SET email_canonical = v.c FROM unnest($1::uuid[], $2::text[]) AS v(id, c) WHERE u.id = v.id`, [
+        rows.slice(i, i + BATCH).map((r) => r.id),
+        canonical.slice(i, i + BATCH),
+      ]);
     }
     await q.query(`ALTER TABLE users ALTER COLUMN email_canonical SET NOT NULL`);
     await q.query(`CREATE UNIQUE INDEX users_email_canonical_key ON users (email_canonical)`);

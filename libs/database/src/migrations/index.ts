@@ -7,6 +7,10 @@ import { AccessState1764000000500 } from './1764000000500-access-state';
 
 /** Every migration, in order. Listed explicitly so the same array serves ts-node, jest and dist. */
 export const MIGRATIONS = [
-  Accounts1764000000000, Email1764000000100, OauthIdentities1764000000200, AdminIndexes1764000000300, CanonicalEmail1764000000400,
+  Accounts1764000000000,
+  Email1764000000100,
+  OauthIdentities1764000000200,
+  AdminIndexes1764000000300,
+  CanonicalEmail1764000000400,
   AccessState1764000000500,
 ];

@@ -34,11 +34,12 @@ export class OutboxRepository {
   /** Inserts a mail inside the caller's transaction; the id is chosen first so the payload can be bound to it. */
   async enqueue(tx: Tx, recipient: string, template: string, seal: (id: string) => string): Promise<string> {
     const id = randomUUID();
-    await queryRows(
-      tx,
-      `INSERT INTO email_outbox (id, recipient, template, payload, status, next_attempt_at) VALUES ($1, $2, $3, $4, 'pending', now())`,
-      [id, recipient, template, JSON.stringify({ sealed: seal(id) })],
-    );
+    await queryRows(tx, `INSERT INTO email_outbox (id, recipient, template, payload, status, next_attempt_at) VALUES ($1, $2, $3, $4, 'pending', now())`, [
+      id,
+      recipient,
+      template,
+      JSON.stringify({ sealed: seal(id) }),
+    ]);
     return id;
   }
 

@@ -27,13 +27,29 @@ export function render(mail: MailTemplate): RenderedMail {
   switch (mail.template) {
     case 'verify_email': {
       const { link, name, hours } = mail.vars;
-      const lines = [greeting(name), 'Please confirm your email address to finish setting up your account.', `The link works once and expires in ${hours} hours. If you did not create an account, ignore this mail.`];
-      return { subject: 'Confirm your email address', text: `${lines.join('\n\n')}\n\nConfirm: ${link}\n`, html: layout('Confirm your email address', lines, { label: 'Confirm email', link }) };
+      const lines = [
+        greeting(name),
+        'Please confirm your email address to finish setting up your account.',
+        `The link works once and expires in ${hours} hours. If you did not create an account, ignore this mail.`,
+      ];
+      return {
+        subject: 'Confirm your email address',
+        text: `${lines.join('\n\n')}\n\nConfirm: ${link}\n`,
+        html: layout('Confirm your email address', lines, { label: 'Confirm email', link }),
+      };
     }
     case 'reset_password': {
       const { link, name, minutes } = mail.vars;
-      const lines = [greeting(name), 'Someone asked to reset the password of your account.', `The link works once and expires in ${minutes} minutes. If it was not you, ignore this mail: your password stays as it is.`];
-      return { subject: 'Reset your password', text: `${lines.join('\n\n')}\n\nReset: ${link}\n`, html: layout('Reset your password', lines, { label: 'Choose a new password', link }) };
+      const lines = [
+        greeting(name),
+        'Someone asked to reset the password of your account.',
+        `The link works once and expires in ${minutes} minutes. If it was not you, ignore this mail: your password stays as it is.`,
+      ];
+      return {
+        subject: 'Reset your password',
+        text: `${lines.join('\n\n')}\n\nReset: ${link}\n`,
+        html: layout('Reset your password', lines, { label: 'Choose a new password', link }),
+      };
     }
     case 'password_changed': {
       const { name, when, via } = mail.vars;

@@ -20,10 +20,10 @@ export class ResendTransport extends MailTransport {
   async send(message: MailMessage, idempotencyKey: string): Promise<string | null> {
     let result;
     try {
-      result = await this.client.emails.send(
-        { from: message.from, to: [message.to], subject: message.subject, html: message.html, text: message.text },
-        { idempotencyKey, signal: AbortSignal.timeout(SEND_TIMEOUT_MS) } as Parameters<Resend['emails']['send']>[1],
-      );
+      result = await this.client.emails.send({ from: message.from, to: [message.to], subject: message.subject, html: message.html, text: message.text }, {
+        idempotencyKey,
+        signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+      } as Parameters<Resend['emails']['send']>[1]);
     } catch (err) {
       throw new MailSendError(`Resend request failed: ${(err as Error).message}`, false);
     }

@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Res, UseGuards } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { Public } from '@app/common';
 import { OpsAuthGuard } from '../ops-auth.guard';
@@ -27,8 +27,8 @@ export class MetricsController {
   @ApiOkResponse({ schema: { type: 'string' } })
   @ApiUnauthorizedResponse({ description: 'unauthorized: no HEALTH_TOKEN and no valid admin access token' })
   @ApiForbiddenResponse({ description: 'forbidden: a valid access token of a non-admin' })
-  async scrape(@Res({ passthrough: true }) res: Response): Promise<string> {
-    res.setHeader('Content-Type', this.metrics.contentType);
+  async scrape(@Res({ passthrough: true }) res: FastifyReply): Promise<string> {
+    res.header('Content-Type', this.metrics.contentType);
     return this.metrics.render();
   }
 }

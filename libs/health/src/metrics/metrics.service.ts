@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { getStorageToken } from '@nestjs/throttler';
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { BreachedPasswords } from '@app/auth';
+import { routePatternOf } from '@app/common';
 import { OutboxRepository, type OutboxStats } from '@app/email';
 import { KeyValueStore } from '@app/redis';
 import { AccessStateService, SessionsService } from '@app/sessions';
@@ -19,9 +20,9 @@ const OUTBOX_CACHE_MS = 1_000;
 
 /**
  * Prometheus metrics of this process, in a registry of its own (not prom-client's global one:
- * tests run several apps in one process). HTTP traffic is counted by an Express middleware (so
- * requests refused by guards, 404s and the excluded /health routes count too) labelled with the
- * route pattern, never the raw URL. Database-backed gauges are computed on scrape, cached briefly.
+ * tests run several apps in one process). HTTP traffic is counted by an `onResponse` hook of the
+ * request pipeline (so requests refused by guards or hooks, 404s and the excluded /health routes
+ * count too) labelled with the route pattern, never the raw URL. Database-backed gauges are computed on scrape, cached briefly.
  */
 @Injectable()
 export class MetricsService {
@@ -65,6 +66,8 @@ export class MetricsService {
     });
     for (const outcome of ['success', 'failure', 'locked'] as const) this.logins.inc({ method: 'password', outcome }, 0);
 
+    // prom-client calls collect() with the metric as `this`: the service is reached through `self`
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     new Gauge({
       name: 'identity_active_sessions',
@@ -138,15 +141,14 @@ export class MetricsService {
     this.logins.inc({ method, outcome });
   }
 
-  /** Express middleware: one counter increment and one histogram observation per response. */
-  readonly httpMiddleware = (req: Request, res: Response, next: NextFunction): void => {
-    const started = performance.now();
-    res.once('finish', () => {
-      const labels = { method: req.method, route: routeOf(req), status: String(res.statusCode) };
-      this.requests.inc(labels);
-      this.duration.observe(labels, (performance.now() - started) / 1000);
-    });
-    next();
+  /**
+   * Fastify `onResponse` hook: one counter increment and one histogram observation per response;
+   * the latency is Fastify's, from the moment it took the request.
+   */
+  readonly observe = (request: FastifyRequest, reply: FastifyReply): void => {
+    const labels = { method: request.method, route: routePatternOf(request) ?? 'unmatched', status: String(reply.statusCode) };
+    this.requests.inc(labels);
+    this.duration.observe(labels, reply.elapsedTime / 1000);
   };
 
   /** The throttler's storage lives in the auth context; looked up once, by its public token. */
@@ -160,15 +162,6 @@ export class MetricsService {
     }
     return this.throttlerStorage;
   }
-}
-
-/**
- * The matched route pattern (`/api/v1/admin/users/:id`). Requests no controller route matched
- * (Nest's not-found catch-all `{*path}`, or no route at all) share the label `unmatched`.
- */
-function routeOf(req: Request): string {
-  const path = (req.route as { path?: unknown } | undefined)?.path;
-  return typeof path === 'string' && !path.includes('{*') ? `${req.baseUrl ?? ''}${path}` : 'unmatched';
 }
 
 /**

@@ -1,9 +1,12 @@
 import { isRedirectPath } from './redirect-path';
 
 describe('isRedirectPath', () => {
-  it.each(['/', '/dashboard', '/settings/security?tab=2#top', '/a%2Fb', '/@user', '/search?q=hello%20world', '/%C3%A9t%C3%A9'])('accepts the path %j', (value) => {
-    expect(isRedirectPath(value)).toBe(true);
-  });
+  it.each(['/', '/dashboard', '/settings/security?tab=2#top', '/a%2Fb', '/@user', '/search?q=hello%20world', '/%C3%A9t%C3%A9'])(
+    'accepts the path %j',
+    (value) => {
+      expect(isRedirectPath(value)).toBe(true);
+    },
+  );
 
   it.each([
     '',

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { generateToken } from '@app/common';
-import { cookiesSecure } from '@app/auth';
+import { cookiesSecure, setTimedCookie } from '@app/auth';
 import { STATE_TTL_MS } from './oauth-state.store';
 
 export const FLOW_COOKIE = 'oauth_flow';
@@ -25,15 +25,15 @@ export class FlowCookie {
   }
 
   /** The browser's nonce if it has a well-formed one. */
-  read(req: Request): string | undefined {
-    const value = (req.cookies as Record<string, string> | undefined)?.[FLOW_COOKIE];
+  read(req: FastifyRequest): string | undefined {
+    const value = req.cookies?.[FLOW_COOKIE];
     return typeof value === 'string' && NONCE.test(value) ? value : undefined;
   }
 
   /** The nonce for a flow this browser starts now; (re)sets the cookie. */
-  issue(req: Request, res: Response): string {
+  issue(req: FastifyRequest, res: FastifyReply): string {
     const nonce = this.read(req) ?? generateToken(32);
-    res.cookie(FLOW_COOKIE, nonce, { httpOnly: true, sameSite: 'lax', secure: this.secure, path: OAUTH_PATH, maxAge: STATE_TTL_MS });
+    setTimedCookie(res, FLOW_COOKIE, nonce, { httpOnly: true, sameSite: 'lax', secure: this.secure, path: OAUTH_PATH }, STATE_TTL_MS);
     return nonce;
   }
 }

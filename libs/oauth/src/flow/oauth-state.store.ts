@@ -34,7 +34,7 @@ export const INVALID_STATE = { code: 'invalid_state', message: 'Unknown, expired
 const key = (handle: string) => `oauth:state:${sha256(handle)}`;
 
 /**
- * passport-oauth2's state store, on the shared KeyValueStore instead of express-session: the
+ * passport-oauth2's state store, on the shared KeyValueStore instead of a session store: the
  * `state` sent to the provider is a random handle; under its hash we keep the PKCE verifier,
  * the validated `redirect_to` and, for link flows, the linking user — for 10 minutes, and
  * `verify` takes it with GETDEL, so a state works once on whichever node gets the callback.

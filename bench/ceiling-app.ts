@@ -4,7 +4,7 @@
  * (b) GET /guarded: the same behind a minimal guard that verifies an HS256 access token with
  *     jsonwebtoken and a KeyObject (alg pinned, iss, aud, exp), as the product's guard must.
  * Started by bench/lib/servers.ts in its own process, pinned like the product (taskset -c 0).
- * Env: PORT, JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE, ADAPTER (express by default, or fastify).
+ * Env: PORT, JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE, ADAPTER (fastify, the product's adapter, by default; or express).
  */
 import 'reflect-metadata';
 import { createSecretKey, KeyObject } from 'node:crypto';
@@ -62,12 +62,12 @@ class CeilingController {
 class CeilingModule {}
 
 async function main(): Promise<void> {
-  // ADAPTER=fastify: the same module on NestJS's Fastify adapter (the adapter trial)
+  // the product's adapter (Fastify) unless ADAPTER=express (the adapter trial)
   const app =
-    process.env.ADAPTER === 'fastify'
+    process.env.ADAPTER !== 'express'
       ? await NestFactory.create<NestFastifyApplication>(CeilingModule, new FastifyAdapter(), { logger: ['error'] })
       : await NestFactory.create<NestExpressApplication>(CeilingModule, { logger: ['error'] });
-  if (process.env.ADAPTER !== 'fastify') (app as NestExpressApplication).disable('x-powered-by');
+  if (process.env.ADAPTER === 'express') (app as NestExpressApplication).disable('x-powered-by');
   await app.listen(Number(process.env.PORT ?? 3100), '127.0.0.1');
   const stop = () => void app.close().then(() => process.exit(0));
   process.once('SIGTERM', stop);

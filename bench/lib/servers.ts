@@ -64,7 +64,8 @@ export function startProduct(env: Record<string, string>, logFile: string, profi
 }
 
 /** bench/ceiling-app.ts, pinned like the product: ceilings (a) and (b). */
-export function startCeiling(jwt: Jwt, adapter: 'express' | 'fastify' = 'express'): Promise<ServerProcess> {
+/** The ceiling app; by default on Fastify, the adapter the product runs on, so the ratios compare like with like. */
+export function startCeiling(jwt: Jwt, adapter: 'express' | 'fastify' = 'fastify'): Promise<ServerProcess> {
   return ServerProcess.start({
     name: `the ceiling app (${adapter})`,
     command: tsNode('bench/ceiling-app.ts'),

@@ -11,6 +11,7 @@ import { AppConfig } from '@app/config';
 import { MetricsService } from '@app/health';
 import {
   type AnnotatedRawRequest,
+  API_PREFIX,
   AppValidationPipe,
   buildProblem,
   defaultCode,
@@ -24,7 +25,7 @@ import {
 } from '@app/common';
 import { AppModule } from './app.module';
 
-export const API_PREFIX = 'api/v1';
+export { API_PREFIX } from '@app/common';
 
 /**
  * find-my-way refuses route parameters longer than 100 characters (414); Express had no such

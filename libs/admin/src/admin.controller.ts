@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { type AuthContext, Client, type ClientInfo, CurrentUser, Roles, toPage } from '@app/common';
+import { Actor, type AuthContext, CurrentUser, Roles, toPage } from '@app/common';
 import { AdminAuditQueryDto, AuditPageDto, AuditService } from '@app/audit';
 import { AdminSessionDto, AdminSessionPageDto, AdminSessionQueryDto, SessionIdParam, SessionsService } from '@app/sessions';
 import { UserDto } from '@app/users';
@@ -37,15 +37,15 @@ export class AdminController {
   @ApiOperation({ summary: "Change role / active status, or unlock; disabling revokes all the user's sessions at once" })
   @ApiOkResponse({ type: UserDto })
   @ApiConflictResponse({ description: 'self_modification (an admin cannot demote or disable itself), last_admin' })
-  async update(@CurrentUser() me: AuthContext, @Param() p: UserIdParam, @Body() dto: UpdateUserDto, @Client() client: ClientInfo): Promise<UserDto> {
-    return UserDto.from(await this.admin.updateUser(me, p.id, dto, client));
+  async update(@Actor() actor: Actor, @Param() p: UserIdParam, @Body() dto: UpdateUserDto): Promise<UserDto> {
+    return UserDto.from(await this.admin.updateUser(actor, p.id, dto));
   }
 
   @Delete('users/:id/sessions')
   @HttpCode(204)
   @ApiNoContentResponse()
-  async revokeUserSessions(@CurrentUser() me: AuthContext, @Param() p: UserIdParam, @Client() client: ClientInfo): Promise<void> {
-    await this.admin.revokeUserSessions(me, p.id, client);
+  async revokeUserSessions(@Actor() actor: Actor, @Param() p: UserIdParam): Promise<void> {
+    await this.admin.revokeUserSessions(actor, p.id);
   }
 
   @Get('sessions')
@@ -60,8 +60,8 @@ export class AdminController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke a session; its access tokens stop working at once' })
   @ApiNoContentResponse()
-  async revokeSession(@CurrentUser() me: AuthContext, @Param() p: SessionIdParam, @Client() client: ClientInfo): Promise<void> {
-    await this.sessions.revokeAny(p.id, { actorId: me.userId, sessionId: me.sessionId, ...client });
+  async revokeSession(@Actor() actor: Actor, @Param() p: SessionIdParam): Promise<void> {
+    await this.sessions.revokeAny(p.id, actor);
   }
 
   @Get('audit-logs')

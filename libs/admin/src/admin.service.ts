@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@app/database';
-import { type AuthContext, type ClientInfo, decodeCursor, DomainEvents, type Role } from '@app/common';
+import { type Actor, decodeCursor, DomainEvents, type Role } from '@app/common';
 import { LockoutService } from '@app/auth';
 import { SessionsService } from '@app/sessions';
 import { User, UsersErrors, UsersRepository } from '@app/users';
@@ -31,17 +31,16 @@ export class AdminService {
     return user;
   }
 
-  async updateUser(admin: AuthContext, id: string, dto: UpdateUserDto, client: ClientInfo): Promise<User> {
+  async updateUser(actor: Actor, id: string, dto: UpdateUserDto): Promise<User> {
     if (dto.role === undefined && dto.is_active === undefined && dto.unlock === undefined) {
       throw AdminErrors.emptyChange();
     }
-    const actor = { actorId: admin.userId, sessionId: admin.sessionId, ...client };
     await this.uow.run(async (tx) => {
       const { user, activeAdminIds } = await this.users.lockForAdminChange(id, tx);
       if (!user) throw UsersErrors.userNotFound();
       const demoting = dto.role !== undefined && dto.role !== 'admin' && user.role === 'admin';
       const disabling = dto.is_active === false && user.isActive;
-      if (user.id === admin.userId && (demoting || disabling)) {
+      if (user.id === actor.actorId && (demoting || disabling)) {
         throw AdminErrors.selfModification();
       }
       if ((demoting || disabling) && user.isActive && activeAdminIds.length <= 1 && activeAdminIds.includes(user.id)) {
@@ -63,13 +62,8 @@ export class AdminService {
     return updated;
   }
 
-  async revokeUserSessions(admin: AuthContext, userId: string, client: ClientInfo): Promise<void> {
+  async revokeUserSessions(actor: Actor, userId: string): Promise<void> {
     await this.getUser(userId);
-    await this.sessions.revokeAllForUser(
-      userId,
-      'admin_revoked',
-      { actorId: admin.userId, sessionId: admin.sessionId, ...client },
-      { event: 'admin.session_revoked' },
-    );
+    await this.sessions.revokeAllForUser(userId, 'admin_revoked', actor, { event: 'admin.session_revoked' });
   }
 }

@@ -3,13 +3,16 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { CookieSerializeOptions } from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { generateToken, ProblemException, safeEqual, sha256 } from '@app/common';
+import { API_PATH, generateToken, safeEqual, sha256 } from '@app/common';
+import type { IssuedTokens } from './auth.service';
+import type { TokenPairDto } from './dto/auth.dto';
+import { AuthErrors } from './errors';
 
 export const REFRESH_COOKIE = 'refresh_token';
 export const CSRF_COOKIE = 'csrf_token';
 export const CSRF_HEADER = 'x-csrf-token';
 export const AUTH_MODE_HEADER = 'x-auth-mode';
-export const AUTH_COOKIE_PATH = '/api/v1/auth';
+export const AUTH_COOKIE_PATH = `${API_PATH}/auth`;
 
 /** Every cookie this API sets is `Secure`, except outside production over plain http (development, tests). */
 export function cookiesSecure(config: AppConfig): boolean {
@@ -62,6 +65,30 @@ export class AuthCookies {
   }
 
   /**
+   * The refresh token a request presents: the body's, else (cookie mode) the refresh_token cookie,
+   * which then needs the CSRF check. 400 when there is neither.
+   */
+  presentedRefreshToken(req: FastifyRequest, fromBody: string | undefined): { token: string; fromCookie: boolean } {
+    if (fromBody) return { token: fromBody, fromCookie: false };
+    const token = this.refreshTokenFrom(req);
+    if (!token) throw AuthErrors.refreshTokenMissing();
+    this.assertCsrf(req, token);
+    return { token, fromCookie: true };
+  }
+
+  /**
+   * The answer of every route that issues tokens (login, refresh, the OAuth exchange): the token
+   * pair as JSON, or in cookie mode the refresh token as a cookie (with its CSRF token) and the
+   * body without it.
+   */
+  respond(issued: IssuedTokens, cookieMode: boolean, res: FastifyReply): TokenPairDto {
+    if (!cookieMode) return issued.body;
+    this.set(res, issued.refreshToken, issued.refreshExpiresIn);
+    const { refresh_token: _omitted, ...body } = issued.body;
+    return body;
+  }
+
+  /**
    * The cookie `refreshToken` authenticated this request: the CSRF header must equal the
    * csrf_token cookie, and be a token issued for this refresh token.
    */
@@ -69,7 +96,7 @@ export class AuthCookies {
     const cookie = req.cookies?.[CSRF_COOKIE];
     const header = req.headers[CSRF_HEADER];
     if (typeof cookie !== 'string' || typeof header !== 'string' || !cookie || !safeEqual(cookie, header) || !this.isBound(header, refreshToken)) {
-      throw ProblemException.forbidden('csrf_failed', 'X-CSRF-Token must match the csrf_token cookie of this session');
+      throw AuthErrors.csrfFailed();
     }
   }
 

@@ -14,10 +14,10 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type AuthContext, Client, type ClientInfo, CurrentUser, OptionalAuth, ProblemException, Public } from '@app/common';
+import { Actor, type AuthContext, Client, type ClientInfo, CommonErrors, CurrentUser, OptionalAuth, Public } from '@app/common';
 import { UserDto } from '@app/users';
 import { AuthCookies } from './auth-cookies';
-import { AuthService, IssuedTokens } from './auth.service';
+import { AuthService } from './auth.service';
 import { ChangePasswordDto, LoginDto, RefreshDto, RegisterDto, TokenPairDto } from './dto/auth.dto';
 import { RateLimit } from './throttling/rate-limit.decorator';
 
@@ -61,7 +61,7 @@ export class AuthController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<TokenPairDto> {
-    return this.respond(await this.auth.login(dto, client), this.cookies.wantsCookies(req), res);
+    return this.cookies.respond(await this.auth.login(dto, client), this.cookies.wantsCookies(req), res);
   }
 
   @Public()
@@ -85,14 +85,8 @@ export class AuthController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<TokenPairDto> {
-    let token = dto.refresh_token;
-    const fromCookie = !token;
-    if (fromCookie) {
-      token = this.cookies.refreshTokenFrom(req);
-      if (!token) throw ProblemException.validation([{ field: 'refresh_token', message: 'is required (in the body or the refresh_token cookie)' }]);
-      this.cookies.assertCsrf(req, token);
-    }
-    return this.respond(await this.auth.refresh(token!, client), fromCookie || this.cookies.wantsCookies(req), res);
+    const { token, fromCookie } = this.cookies.presentedRefreshToken(req, dto.refresh_token);
+    return this.cookies.respond(await this.auth.refresh(token, client), fromCookie || this.cookies.wantsCookies(req), res);
   }
 
   @OptionalAuth()
@@ -109,19 +103,20 @@ export class AuthController {
     @CurrentUser() me: AuthContext | undefined,
     @Body() dto: RefreshDto,
     @Client() client: ClientInfo,
+    @Actor() actor: Actor,
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<void> {
     const cookieToken = this.cookies.refreshTokenFrom(req);
     if (me) {
-      await this.auth.logout(me, client);
+      await this.auth.logout(me, actor);
     } else if (dto.refresh_token) {
       await this.auth.logoutWithRefreshToken(dto.refresh_token, client);
     } else if (cookieToken) {
       this.cookies.assertCsrf(req, cookieToken);
       await this.auth.logoutWithRefreshToken(cookieToken, client);
     } else {
-      throw ProblemException.unauthorized('unauthorized', 'A bearer access token is required');
+      throw CommonErrors.unauthenticated();
     }
     if (cookieToken || this.cookies.wantsCookies(req)) this.cookies.clear(res);
   }
@@ -133,11 +128,11 @@ export class AuthController {
   @ApiNoContentResponse()
   async logoutAll(
     @CurrentUser() me: AuthContext,
-    @Client() client: ClientInfo,
+    @Actor() actor: Actor,
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<void> {
-    await this.auth.logoutAll(me, client);
+    await this.auth.logoutAll(me, actor);
     if (this.cookies.refreshTokenFrom(req)) this.cookies.clear(res);
   }
 
@@ -155,14 +150,7 @@ export class AuthController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Change the password; revokes every other session of the user' })
   @ApiNoContentResponse()
-  async changePassword(@CurrentUser() me: AuthContext, @Body() dto: ChangePasswordDto, @Client() client: ClientInfo): Promise<void> {
-    await this.auth.changePassword(me, dto, client);
-  }
-
-  private respond(issued: IssuedTokens, cookieMode: boolean, res: FastifyReply): TokenPairDto {
-    if (!cookieMode) return issued.body;
-    this.cookies.set(res, issued.refreshToken, issued.refreshExpiresIn);
-    const { refresh_token: _omitted, ...body } = issued.body;
-    return body;
+  async changePassword(@CurrentUser() me: AuthContext, @Body() dto: ChangePasswordDto, @Actor() actor: Actor): Promise<void> {
+    await this.auth.changePassword(me, dto, actor);
   }
 }

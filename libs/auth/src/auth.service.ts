@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@app/database';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { type AuthContext, type ClientInfo, Clock, DomainEvents } from '@app/common';
+import { type Actor, type AuthContext, type ClientInfo, Clock, DomainEvents } from '@app/common';
 import { type AuthMethod, type Session, SessionsErrors, SessionsService } from '@app/sessions';
 import { EmailTakenError, User, UserDto, UsersErrors, UsersRepository } from '@app/users';
 import { ChangePasswordDto, LoginDto, RegisterDto, TokenPairDto } from './dto/auth.dto';
@@ -113,16 +113,17 @@ export class AuthService {
     return this.issue(rotated.user, rotated.session, rotated.refreshToken);
   }
 
-  async logout(me: AuthContext, client: ClientInfo): Promise<void> {
-    await this.sessions.revokeOwn(me.userId, me.sessionId, 'logout', { actorId: me.userId, sessionId: me.sessionId, ...client });
+  /** The signed-in caller's own session (`actor` as the @Actor() decorator builds it). */
+  async logout(me: AuthContext, actor: Actor): Promise<void> {
+    await this.sessions.revokeOwn(me.userId, me.sessionId, 'logout', actor);
   }
 
   async logoutWithRefreshToken(refreshToken: string, client: ClientInfo): Promise<void> {
     await this.sessions.revokeByRefreshToken(refreshToken, client);
   }
 
-  async logoutAll(me: AuthContext, client: ClientInfo): Promise<void> {
-    await this.sessions.revokeAllForUser(me.userId, 'logout_all', { actorId: me.userId, sessionId: me.sessionId, ...client }, { event: 'auth.logout' });
+  async logoutAll(me: AuthContext, actor: Actor): Promise<void> {
+    await this.sessions.revokeAllForUser(me.userId, 'logout_all', actor, { event: 'auth.logout' });
   }
 
   async me(me: AuthContext): Promise<User> {
@@ -132,10 +133,9 @@ export class AuthService {
   }
 
   /** Changes the password and revokes every other session; the calling session keeps working. */
-  async changePassword(me: AuthContext, dto: ChangePasswordDto, client: ClientInfo): Promise<void> {
+  async changePassword(me: AuthContext, dto: ChangePasswordDto, actor: Actor): Promise<void> {
     const user = await this.me(me);
     const ok = user.passwordHash ? await this.hasher.verify(user.passwordHash, dto.current_password) : await this.hasher.verifyDummy(dto.current_password);
-    const actor = { actorId: user.id, sessionId: me.sessionId, ...client };
     if (!ok) {
       await this.events.record('password.changed', actor, { outcome: 'failure', metadata: { reason: 'invalid_current_password' } });
       throw AuthErrors.invalidCurrentPassword();

@@ -5,6 +5,7 @@ export * from './errors/problem-details';
 export * from './errors/problem-details.filter';
 export * from './errors/validation';
 export * from './http/request-id';
+export * from './http/api-prefix';
 export * from './http/body-parser';
 export * from './http/form-body.guard';
 export * from './http/client-address';

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { UnitOfWork } from '@app/database';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { type ClientInfo, Clock, type DomainEvent, DomainEvents, padTo, ProblemException, type Tx } from '@app/common';
+import { API_PATH, type ClientInfo, Clock, type DomainEvent, DomainEvents, padTo, ProblemException, type Tx } from '@app/common';
 import { Mailer } from '@app/email';
 import { mailName, OneTimeTokensRepository, User, UsersRepository } from '@app/users';
 import { EmailVerificationErrors } from './errors';
@@ -70,7 +70,7 @@ export class EmailVerificationService {
   private async sendWithin(tx: Tx, user: User, client: ClientInfo): Promise<void> {
     const ttl = this.config.email.verificationTtl;
     const token = await this.tokens.issue(tx, user.id, 'verify_email', ttl);
-    const link = `${this.config.app.publicUrl}/api/v1/auth/verify-email?token=${encodeURIComponent(token)}`;
+    const link = `${this.config.app.publicUrl}${API_PATH}/auth/verify-email?token=${encodeURIComponent(token)}`;
     await this.mailer.queue(tx, user.email, { template: 'verify_email', vars: { link, name: mailName(user), hours: Math.round(ttl / 3600) } });
     await this.events.record('email.verification_sent', { actorId: user.id, ...client }, { tx });
   }

@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { type AuthContext, Client, type ClientInfo, CurrentUser } from '@app/common';
+import { Actor, type AuthContext, CurrentUser } from '@app/common';
 import { IdentityDto, IdentityListDto } from './dto/identity.dto';
 import { IdentitiesService } from './identities.service';
 import { OAUTH_PROVIDERS } from './oauth-provider';
@@ -25,7 +25,7 @@ export class IdentitiesController {
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ description: 'not_found: no account of this provider is linked (or unknown provider)' })
   @ApiConflictResponse({ description: 'last_login_method: the caller has no password and no other enabled provider linked' })
-  async unlink(@CurrentUser() me: AuthContext, @Param('provider') provider: string, @Client() client: ClientInfo): Promise<void> {
-    await this.identities.unlink(me, provider, client);
+  async unlink(@CurrentUser() me: AuthContext, @Param('provider') provider: string, @Actor() actor: Actor): Promise<void> {
+    await this.identities.unlink(me, provider, actor);
   }
 }

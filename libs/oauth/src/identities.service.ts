@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@app/database';
-import { type AuthContext, type ClientInfo, DomainEvents } from '@app/common';
+import { type Actor, type AuthContext, DomainEvents } from '@app/common';
 import { OAuthErrors } from './oauth-errors';
 import { OAuthIdentitiesRepository } from './oauth-identities.repository';
 import { OAuthIdentity } from './oauth-identity.rows';
@@ -26,9 +26,8 @@ export class IdentitiesService {
    * identity of a provider that is still enabled. The owner row is locked, so two concurrent
    * unlinks cannot each leave the other as the last method and remove both.
    */
-  async unlink(me: AuthContext, provider: string, client: ClientInfo): Promise<void> {
+  async unlink(me: AuthContext, provider: string, actor: Actor): Promise<void> {
     if (!isOAuthProviderName(provider)) throw OAuthErrors.identityNotFound();
-    const actor = { actorId: me.userId, sessionId: me.sessionId, ...client };
     const refused = await this.uow.run(async (tx) => {
       const owner = await this.identities.lockOwner(me.userId, tx);
       const linked = owner ? await this.identities.listForUser(me.userId, tx) : [];

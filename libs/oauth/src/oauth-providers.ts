@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Strategy } from 'passport';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { API_PATH } from '@app/common';
 import { OAuthErrors } from './oauth-errors';
 import { KeyValueStore } from '@app/redis';
 import { KeyValueStateStore } from './flow/oauth-state.store';
@@ -15,7 +16,6 @@ export interface EnabledProvider {
 }
 
 /** Path of the API's routes under PUBLIC_URL (the global prefix set in apps/api bootstrap). */
-const API_PATH = '/api/v1';
 
 /**
  * The providers this node speaks to: one whose client id and secret are both configured; every

@@ -16,7 +16,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type AuthContext, Client, type ClientInfo, CurrentUser, ProblemException, Public } from '@app/common';
-import { AuthCookies, type IssuedTokens, TokenPairDto } from '@app/auth';
+import { AuthCookies, TokenPairDto } from '@app/auth';
 import { AuthorizeUrlDto, ExchangeCodeDto, InitiateQueryDto, LinkProviderDto, OAuthProviderListDto } from './dto/oauth.dto';
 import { FlowCookie } from './flow/flow-cookie';
 import { describeCallbackErrors } from './oauth-errors';
@@ -129,7 +129,7 @@ export class OAuthController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<TokenPairDto> {
-    return this.respond(await this.oauth.exchange(dto.code, client), this.cookies.wantsCookies(req), res);
+    return this.cookies.respond(await this.oauth.exchange(dto.code, client), this.cookies.wantsCookies(req), res);
   }
 
   @Post(':provider/link')
@@ -152,10 +152,4 @@ export class OAuthController {
   }
 
   /** Cookie mode exactly as POST /auth/login answers it. */
-  private respond(issued: IssuedTokens, cookieMode: boolean, res: FastifyReply): TokenPairDto {
-    if (!cookieMode) return issued.body;
-    this.cookies.set(res, issued.refreshToken, issued.refreshExpiresIn);
-    const { refresh_token: _omitted, ...body } = issued.body;
-    return body;
-  }
 }

@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { type AuthContext, Client, type ClientInfo, CurrentUser, PageQueryDto, toPage } from '@app/common';
+import { Actor, type AuthContext, CurrentUser, PageQueryDto, toPage } from '@app/common';
 import { SessionDto, SessionIdParam, SessionPageDto } from './dto/session.dto';
 import { SessionsService } from './sessions.service';
 
@@ -23,20 +23,15 @@ export class SessionsController {
   @ApiOperation({ summary: "Revoke one of the caller's sessions (another user's id → 404)" })
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ description: 'not_found' })
-  async revoke(@CurrentUser() me: AuthContext, @Param() p: SessionIdParam, @Client() client: ClientInfo): Promise<void> {
-    await this.sessions.revokeOwn(me.userId, p.id, 'user_revoked', { actorId: me.userId, sessionId: me.sessionId, ...client });
+  async revoke(@CurrentUser() me: AuthContext, @Param() p: SessionIdParam, @Actor() actor: Actor): Promise<void> {
+    await this.sessions.revokeOwn(me.userId, p.id, 'user_revoked', actor);
   }
 
   @Delete()
   @HttpCode(204)
   @ApiOperation({ summary: "Revoke all the caller's sessions except the current one" })
   @ApiNoContentResponse()
-  async revokeOthers(@CurrentUser() me: AuthContext, @Client() client: ClientInfo): Promise<void> {
-    await this.sessions.revokeAllForUser(
-      me.userId,
-      'user_revoked_others',
-      { actorId: me.userId, sessionId: me.sessionId, ...client },
-      { exceptId: me.sessionId },
-    );
+  async revokeOthers(@CurrentUser() me: AuthContext, @Actor() actor: Actor): Promise<void> {
+    await this.sessions.revokeAllForUser(me.userId, 'user_revoked_others', actor, { exceptId: me.sessionId });
   }
 }

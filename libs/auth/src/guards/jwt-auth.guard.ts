@@ -2,10 +2,12 @@ import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { getStorageToken, type ThrottlerStorage } from '@nestjs/throttler';
-import { TokenExpiredError } from 'jsonwebtoken';
+import { decode, TokenExpiredError } from 'jsonwebtoken';
+import { ExtractJwt } from 'passport-jwt';
 import type { FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { clientBucket, IS_PUBLIC_KEY, OPTIONAL_AUTH_KEY, ProblemException } from '@app/common';
+import { clientBucket, CommonErrors, IS_PUBLIC_KEY, OPTIONAL_AUTH_KEY, ProblemException } from '@app/common';
+import { AuthErrors } from '../errors';
 
 /**
  * Global: every route needs a valid access token unless marked @Public(). A request whose token
@@ -40,27 +42,30 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
         const tracker = clientBucket(req.ip ?? req.socket?.remoteAddress ?? 'unknown');
         const record = await this.throttle.increment(`unauthenticated:${tracker}`, ttlMs, limit, ttlMs, 'default');
         if (record.isBlocked) {
-          const retryAfter = String(Math.max(1, record.timeToBlockExpire || record.timeToExpire));
-          throw new ProblemException(429, 'rate_limited', 'Too many requests; retry later', { headers: { 'Retry-After': retryAfter } });
+          throw CommonErrors.rateLimited(Math.max(1, record.timeToBlockExpire || record.timeToExpire));
         }
       }
       throw err;
     }
   }
 
-  override handleRequest<T>(err: unknown, user: T, info: unknown): T {
-    if (err) throw err instanceof ProblemException ? err : ProblemException.unauthorized('unauthorized', 'Authentication is required');
+  override handleRequest<T>(err: unknown, user: T, info: unknown, context: ExecutionContext): T {
+    if (err) throw err instanceof ProblemException ? err : CommonErrors.unauthenticated('Authentication is required');
     if (user) return user;
-    throw describe(info);
+    throw describe(info, context.switchToHttp().getRequest<FastifyRequest>());
   }
 }
 
-/** Maps passport-jwt / jsonwebtoken failures to the contract's codes. */
-function describe(info: unknown): ProblemException {
-  if (info instanceof TokenExpiredError) return ProblemException.unauthorized('token_expired', 'The access token has expired');
-  const message = info instanceof Error ? info.message : '';
-  if (message === 'No auth token' || message === 'jwt malformed' || message === 'invalid token' || message === 'jwt must be provided') {
-    return ProblemException.unauthorized('unauthorized', 'A bearer access token is required');
-  }
-  return ProblemException.unauthorized('token_invalid', 'The access token is not valid');
+const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
+
+/**
+ * Maps a failed verification to the contract's codes by what was presented, not by passport's
+ * message strings: no bearer token, or one that is not a JWT at all → `unauthorized`; an expired
+ * one → `token_expired`; any other JWT that did not verify → `token_invalid`.
+ */
+function describe(info: unknown, req: FastifyRequest): ProblemException {
+  if (info instanceof TokenExpiredError) return AuthErrors.tokenExpired();
+  const token = bearerToken(req as never);
+  if (!token || decode(token, { complete: true }) === null) return CommonErrors.unauthenticated();
+  return AuthErrors.tokenInvalid();
 }

@@ -21,3 +21,18 @@ export function clientInfoOf(req: FastifyRequest): ClientInfo {
 
 /** IP (honouring TRUST_PROXY) and user agent of the caller. */
 export const Client = createParamDecorator((_: unknown, ctx: ExecutionContext) => clientInfoOf(ctx.switchToHttp().getRequest()));
+
+/** Who did it: a user (null: nobody signed in, e.g. a reset request or a lockout), their session, and from where. */
+export interface Actor extends Partial<ClientInfo> {
+  actorId: string | null;
+  sessionId?: string | null;
+}
+
+/**
+ * The caller as the actor of what the route does: the signed-in user and session (none on public
+ * routes) with the client's address and user agent — what audit events and revocations record.
+ */
+export const Actor = createParamDecorator((_: unknown, ctx: ExecutionContext): Actor => {
+  const req = ctx.switchToHttp().getRequest<FastifyRequest & { user?: { userId: string; sessionId: string } }>();
+  return { actorId: req.user?.userId ?? null, sessionId: req.user?.sessionId ?? null, ...clientInfoOf(req) };
+});

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import type { ClientInfo } from '../decorators/client-info.decorator';
+import type { Actor } from '../decorators/client-info.decorator';
 import type { Tx } from '../util/tx';
 
 /** The audit event names of API.md (the minimum set) plus the failures worth keeping. */
@@ -43,12 +43,6 @@ export interface DomainEvent {
    * may register effects of their own for after the commit.
    */
   tx?: Tx;
-}
-
-/** Who did it: a user (null: nobody signed in, e.g. a reset request or a lockout), their session, and from where. */
-export interface Actor extends Partial<ClientInfo> {
-  actorId: string | null;
-  sessionId?: string | null;
 }
 
 export interface RecordOptions {

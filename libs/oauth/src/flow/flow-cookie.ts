@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { generateToken } from '@app/common';
+import { API_PATH, generateToken } from '@app/common';
 import { cookiesSecure, setTimedCookie } from '@app/auth';
 import { STATE_TTL_MS } from './oauth-state.store';
 
 export const FLOW_COOKIE = 'oauth_flow';
-const OAUTH_PATH = '/api/v1/oauth';
+const OAUTH_PATH = `${API_PATH}/oauth`;
 const NONCE = /^[A-Za-z0-9_-]{43}$/;
 
 /**

@@ -54,6 +54,45 @@ describe('Cookie mode for browser apps', () => {
     expect(res.headers['x-csrf-token']).toBe(csrf.value);
   });
 
+  it('GET /auth/csrf gives an app that lost the csrf cookie (a reload on another origin) a token bound to its session', async () => {
+    const { jar } = await cookieLogin();
+    const onlyRefresh = `refresh_token=${jar.refresh_token.value}`;
+    const res = await t.http().get('/api/v1/auth/csrf').set('Cookie', onlyRefresh).expect(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    const issued = cookies(res).csrf_token;
+    expect(res.body).toEqual({ csrf_token: issued.value });
+    expect(res.headers['x-csrf-token']).toBe(issued.value);
+    expect(issued.attrs).toMatchObject({ samesite: 'Strict', path: '/' });
+    expect(issued.value).not.toBe(jar.csrf_token.value);
+
+    // it works for refresh, and a token issued for another session does not
+    const other = await cookieLogin();
+    await t
+      .http()
+      .post('/api/v1/auth/refresh')
+      .set('Cookie', `${onlyRefresh}; csrf_token=${other.jar.csrf_token.value}`)
+      .set('X-CSRF-Token', other.jar.csrf_token.value)
+      .send({})
+      .expect(403);
+    await t
+      .http()
+      .post('/api/v1/auth/refresh')
+      .set('Cookie', `${onlyRefresh}; csrf_token=${issued.value}`)
+      .set('X-CSRF-Token', issued.value)
+      .send({})
+      .expect(200);
+  });
+
+  it('without a refresh cookie: GET /auth/csrf and cookie-mode refresh are 401 invalid_refresh_token; body mode without a token stays 400', async () => {
+    const csrf = await t.http().get('/api/v1/auth/csrf').expect(401);
+    expect(csrf.body.code).toBe('invalid_refresh_token');
+    expect(cookies(csrf).csrf_token).toBeUndefined();
+    const refresh = await t.http().post('/api/v1/auth/refresh').set('X-Auth-Mode', 'cookie').send({}).expect(401);
+    expect(refresh.body.code).toBe('invalid_refresh_token');
+    const body = await t.http().post('/api/v1/auth/refresh').send({}).expect(400);
+    expect(body.body.code).toBe('validation_failed');
+  });
+
   it('refreshes from the cookie only with a matching X-CSRF-Token, rotating both cookies', async () => {
     const { jar } = await cookieLogin();
     const missing = await t.http().post('/api/v1/auth/refresh').set('Cookie', cookieHeader(jar)).send({}).expect(403);

@@ -6,6 +6,7 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { API_PATH, generateToken, safeEqual, sha256 } from '@app/common';
 import type { IssuedTokens } from './auth.service';
 import type { TokenPairDto } from './dto/auth.dto';
+import { SessionsErrors } from '@app/sessions';
 import { AuthErrors } from './errors';
 
 export const REFRESH_COOKIE = 'refresh_token';
@@ -49,9 +50,11 @@ export function expireCookie(res: FastifyReply, name: string, options: CookieSer
 export class AuthCookies {
   private readonly secure: boolean;
   private readonly csrfKey: Buffer;
+  private readonly refreshTtlMs: number;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.secure = cookiesSecure(config);
+    this.refreshTtlMs = config.auth.refreshTtl * 1000;
     this.csrfKey = Buffer.from(hkdfSync('sha256', Buffer.from(config.auth.jwtSecret), Buffer.alloc(0), 'csrf-token-v1', 32));
   }
 
@@ -71,7 +74,8 @@ export class AuthCookies {
   presentedRefreshToken(req: FastifyRequest, fromBody: string | undefined): { token: string; fromCookie: boolean } {
     if (fromBody) return { token: fromBody, fromCookie: false };
     const token = this.refreshTokenFrom(req);
-    if (!token) throw AuthErrors.refreshTokenMissing();
+    // cookie mode without the cookie: the session is gone from this browser (API.md v1.1)
+    if (!token) throw this.wantsCookies(req) ? SessionsErrors.invalidRefreshToken() : AuthErrors.refreshTokenMissing();
     this.assertCsrf(req, token);
     return { token, fromCookie: true };
   }
@@ -105,6 +109,17 @@ export class AuthCookies {
     const maxAge = maxAgeSeconds * 1000;
     setTimedCookie(res, REFRESH_COOKIE, refreshToken, { ...this.base(), httpOnly: true, path: AUTH_COOKIE_PATH }, maxAge);
     this.setCsrf(res, refreshToken, maxAge);
+  }
+
+  /**
+   * GET /auth/csrf: a fresh CSRF token for the session whose refresh cookie came with the request
+   * (an app on another origin cannot read the API's csrf_token cookie after a reload). 401
+   * invalid_refresh_token without the cookie: there is no session to bind a token to.
+   */
+  reissueCsrf(req: FastifyRequest, res: FastifyReply): string {
+    const token = this.refreshTokenFrom(req);
+    if (!token) throw SessionsErrors.invalidRefreshToken();
+    return this.setCsrf(res, token, this.refreshTtlMs);
   }
 
   /** A fresh CSRF token for the session of `refreshToken`, as cookie and header. */

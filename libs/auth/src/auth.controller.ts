@@ -18,7 +18,7 @@ import { Actor, type AuthContext, Client, type ClientInfo, CommonErrors, Current
 import { UserDto } from '@app/users';
 import { AuthCookies } from './auth-cookies';
 import { AuthService } from './auth.service';
-import { ChangePasswordDto, LoginDto, RefreshDto, RegisterDto, TokenPairDto } from './dto/auth.dto';
+import { ChangePasswordDto, CsrfTokenDto, LoginDto, RefreshDto, RegisterDto, TokenPairDto } from './dto/auth.dto';
 import { RateLimit } from './throttling/rate-limit.decorator';
 
 const COOKIE_MODE = {
@@ -134,6 +134,21 @@ export class AuthController {
   ): Promise<void> {
     await this.auth.logoutAll(me, actor);
     if (this.cookies.refreshTokenFrom(req)) this.cookies.clear(res);
+  }
+
+  @Public()
+  @Get('csrf')
+  @ApiOperation({
+    summary: 'Cookie mode: a fresh CSRF token for the session of the refresh_token cookie (v1.1)',
+    description:
+      'For apps on another origin, which cannot read the csrf_token cookie: call it after a page reload, before refresh. ' +
+      'Sets the matching csrf_token cookie and the X-CSRF-Token header too. CORS-restricted like every route.',
+  })
+  @ApiOkResponse({ type: CsrfTokenDto })
+  @ApiUnauthorizedResponse({ description: 'invalid_refresh_token: no refresh_token cookie came with the request' })
+  csrf(@Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply): CsrfTokenDto {
+    res.header('Cache-Control', 'no-store');
+    return { csrf_token: this.cookies.reissueCsrf(req, res) };
   }
 
   @Get('me')

@@ -74,3 +74,8 @@ export class TokenPairDto {
   @ApiProperty({ format: 'uuid' }) session_id: string;
   @ApiProperty({ type: UserDto }) user: UserDto;
 }
+
+export class CsrfTokenDto {
+  @ApiProperty({ description: 'echo it in X-CSRF-Token on cookie-mode refresh and logout' })
+  csrf_token: string;
+}

@@ -203,6 +203,36 @@ describe('Cookie mode for browser apps', () => {
     const foreign = await t.http().options('/api/v1/auth/refresh').set('Origin', 'https://evil.example').set('Access-Control-Request-Method', 'POST');
     expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
     expect(foreign.headers['access-control-allow-credentials']).toBeUndefined();
+    // said plainly: 403 naming CORS, not a 404 that reads like a wrong URL
+    expect(foreign.status).toBe(403);
+    expect(foreign.headers['content-type']).toContain('application/problem+json');
+    expect(foreign.body).toMatchObject({ code: 'forbidden', status: 403 });
+    expect(foreign.body.detail).toContain('CORS_ORIGINS');
+  });
+
+  it('allows the W3C trace-context headers by default, and the headers CORS_ALLOWED_HEADERS adds', async () => {
+    const preflight = (app: TestApp) =>
+      app
+        .http()
+        .options('/api/v1/auth/me')
+        .set('Origin', 'http://app.test')
+        .set('Access-Control-Request-Method', 'GET')
+        .set('Access-Control-Request-Headers', 'authorization,traceparent');
+    const allowed = String((await preflight(t).expect(204)).headers['access-control-allow-headers'])
+      .toLowerCase()
+      .split(',');
+    expect(allowed).toEqual(expect.arrayContaining(['authorization', 'traceparent', 'tracestate', 'baggage']));
+    expect(allowed).not.toContain('x-tenant-id');
+
+    const extended = await startTestApp({ CORS_ORIGINS: 'http://app.test', CORS_ALLOWED_HEADERS: 'X-Tenant-Id' });
+    try {
+      const headers = String((await preflight(extended).expect(204)).headers['access-control-allow-headers'])
+        .toLowerCase()
+        .split(',');
+      expect(headers).toEqual(expect.arrayContaining(['x-tenant-id', 'traceparent', 'x-csrf-token']));
+    } finally {
+      await extended.close();
+    }
   });
 });
 

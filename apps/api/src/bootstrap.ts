@@ -79,12 +79,20 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     credentials: true,
     // lists as strings: @fastify/cors joins arrays with ", ", the `cors` package wrote ","
     methods: 'GET,POST,PUT,PATCH,DELETE',
-    allowedHeaders: 'Authorization,Content-Type,X-Request-Id,X-Auth-Mode,X-CSRF-Token',
+    allowedHeaders: config.app.corsAllowedHeaders.join(','),
     exposedHeaders: 'X-Request-Id,Retry-After,X-CSRF-Token',
     maxAge: 600,
     // as the `cors` package: an OPTIONS from an allowed origin is a preflight, answered 204 even
     // without Access-Control-Request-Method (@fastify/cors would answer 400 text/plain)
     strictPreflight: false,
+  });
+  // a preflight from an origin CORS_ORIGINS does not list: say so (403), instead of the 404 of a
+  // route that has no OPTIONS, which reads like a wrong URL (allowed preflights never get here)
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const origin = request.headers.origin;
+    if (request.method !== 'OPTIONS' || !origin || !request.headers['access-control-request-method'] || config.app.corsOrigins.includes(origin)) return done();
+    const detail = `Cross-origin requests from ${origin.slice(0, 200)} are not allowed (CORS): the origin is not in CORS_ORIGINS`;
+    sendProblem(reply, buildProblem(403, 'forbidden', detail, request.id));
   });
   registerBodyParsers(fastify);
   await app.register(fastifyCookie);

@@ -11,6 +11,8 @@ export interface AppConfig {
     publicUrl: string;
     frontendUrl: string;
     corsOrigins: string[];
+    /** request headers a cross-origin call may send (CORS_ALLOWED_HEADERS adds to the defaults) */
+    corsAllowedHeaders: string[];
     trustProxy: TrustProxy;
     /** true when DATABASE_URL is absent: PGlite + in-process store + log mail. */
     embedded: boolean;

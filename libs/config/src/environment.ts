@@ -42,6 +42,7 @@ export class EnvironmentVariables {
   @IsOptional() @IsUrl(url) FRONTEND_URL?: string;
   @IsOptional() @IsUrl(url) PUBLIC_URL?: string;
   @IsOptional() @IsString() CORS_ORIGINS?: string;
+  @IsOptional() @IsString() CORS_ALLOWED_HEADERS?: string;
   @IsOptional() @IsString() TRUST_PROXY?: string;
   @IsOptional() @Transform(toBool) @IsBoolean() DOCS_ENABLED?: boolean;
 

@@ -53,3 +53,21 @@ describe('password policy configuration', () => {
     expect(() => loadConfig({ ...DB, JWT_SECRET: secret, PASSWORD_REQUIRE_UPPERCASE: 'true' })).toThrow(/PASSWORD_REQUIRE_CHARACTER_CLASSES/);
   });
 });
+
+describe('CORS configuration', () => {
+  const env = { ...DB, JWT_SECRET: randomBytes(48).toString('base64'), FRONTEND_URL: 'http://localhost:5173/app/' };
+  it("in development CORS_ORIGINS defaults to FRONTEND_URL's origin; elsewhere to none", () => {
+    expect(loadConfig({ ...env }).app.corsOrigins).toEqual(['http://localhost:5173']);
+    expect(loadConfig({ ...env, CORS_ORIGINS: '' }).app.corsOrigins).toEqual(['http://localhost:5173']);
+    expect(loadConfig({ ...env, NODE_ENV: 'test' }).app.corsOrigins).toEqual([]);
+    expect(loadConfig({ ...env, CORS_ORIGINS: 'https://app.example' }).app.corsOrigins).toEqual(['https://app.example']);
+  });
+
+  it('CORS_ALLOWED_HEADERS adds to the defaults (trace context included) and refuses what is not a header name', () => {
+    const defaults = loadConfig({ ...env }).app.corsAllowedHeaders;
+    expect(defaults).toEqual(expect.arrayContaining(['Authorization', 'X-CSRF-Token', 'traceparent', 'tracestate', 'baggage']));
+    const extended = loadConfig({ ...env, CORS_ALLOWED_HEADERS: 'X-Tenant-Id, traceparent' }).app.corsAllowedHeaders;
+    expect(extended).toEqual([...defaults, 'X-Tenant-Id']);
+    expect(() => loadConfig({ ...env, CORS_ALLOWED_HEADERS: 'X Tenant' })).toThrow(/CORS_ALLOWED_HEADERS/);
+  });
+});

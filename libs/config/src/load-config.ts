@@ -101,7 +101,12 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
       publicUrl,
       frontendUrl,
-      corsOrigins: parseOrigins(env.CORS_ORIGINS),
+      // development: the web app's own origin unless CORS_ORIGINS says otherwise
+      corsOrigins: !env.CORS_ORIGINS?.trim() && nodeEnv === 'development' ? [new URL(frontendUrl).origin] : parseOrigins(env.CORS_ORIGINS),
+      corsAllowedHeaders: [
+        ...DEFAULT_CORS_HEADERS,
+        ...parseHeaderNames(env.CORS_ALLOWED_HEADERS).filter((h) => !DEFAULT_CORS_HEADERS.some((d) => d.toLowerCase() === h.toLowerCase())),
+      ],
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
       embedded,
       docsEnabled: env.DOCS_ENABLED ?? !production,
@@ -191,6 +196,19 @@ export function parseTrustProxy(value: string | undefined): TrustProxy {
   const ok = /^(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)$/;
   const bad = list.find((entry) => !ok.test(entry));
   if (bad) fail(`TRUST_PROXY has an entry that is neither an address, a CIDR nor a hop count: "${bad}"`);
+  return list;
+}
+
+/** Request headers every allowed origin may send; CORS_ALLOWED_HEADERS adds to them (W3C trace context and baggage included). */
+const DEFAULT_CORS_HEADERS = ['Authorization', 'Content-Type', 'X-Request-Id', 'X-Auth-Mode', 'X-CSRF-Token', 'traceparent', 'tracestate', 'baggage'];
+
+function parseHeaderNames(value: string | undefined): string[] {
+  const list = (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = list.find((h) => !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(h));
+  if (bad) fail(`CORS_ALLOWED_HEADERS has an entry that is not a header name: "${bad}"`);
   return list;
 }
 

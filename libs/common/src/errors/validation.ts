@@ -1,11 +1,16 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { FieldError, ProblemException } from './problem.exception';
 
-/** Flattens class-validator errors into `{field, message}` pairs with dotted paths. */
+/** Flattens class-validator errors into `{field, message}` pairs with dotted paths; a missing field is "is required". */
 export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
   const out: FieldError[] = [];
   for (const error of errors) {
     const field = parent ? `${parent}.${error.property}` : error.property;
+    // a field that is not there gets "is required", not whichever of its rules happened to run first
+    if ((error.value === undefined || error.value === null) && error.constraints && !error.children?.length) {
+      out.push({ field, message: 'is required' });
+      continue;
+    }
     for (const message of Object.values(error.constraints ?? {})) {
       const trimmed = message.startsWith(`${error.property} `) ? message.slice(error.property.length + 1) : message;
       out.push({ field, message: trimmed });

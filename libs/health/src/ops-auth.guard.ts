@@ -2,7 +2,7 @@ import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { type AuthContext, ProblemException, safeEqual, sha256 } from '@app/common';
+import { type AuthContext, CommonErrors, ProblemException, safeEqual, sha256 } from '@app/common';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
@@ -25,16 +25,16 @@ export class OpsAuthGuard extends AuthGuard('jwt') {
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthContext }>();
     const presented = BEARER.exec(req.headers.authorization ?? '')?.[1];
-    if (!presented) throw ProblemException.unauthorized('unauthorized', 'A bearer token is required');
+    if (!presented) throw CommonErrors.unauthenticated('A bearer token is required');
     if (this.tokenDigest && safeEqual(sha256(presented), this.tokenDigest)) return true;
     await super.canActivate(context);
-    if (req.user?.role !== 'admin') throw ProblemException.forbidden('forbidden', 'You do not have the role this requires');
+    if (req.user?.role !== 'admin') throw CommonErrors.roleRequired();
     return true;
   }
 
   override handleRequest<T>(err: unknown, user: T): T {
     if (err instanceof ProblemException) throw err;
-    if (err || !user) throw ProblemException.unauthorized('unauthorized', 'A valid HEALTH_TOKEN or admin access token is required');
+    if (err || !user) throw CommonErrors.unauthenticated('A valid HEALTH_TOKEN or admin access token is required');
     return user;
   }
 }

@@ -2,7 +2,7 @@ import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerLimitDetail } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
-import { clientBucket, IS_PUBLIC_KEY, ProblemException } from '@app/common';
+import { clientBucket, CommonErrors, IS_PUBLIC_KEY } from '@app/common';
 import { RATE_LIMIT_KEY } from './rate-limit.decorator';
 
 const reflector = new Reflector();
@@ -43,6 +43,6 @@ export class AppThrottlerGuard extends ThrottlerGuard {
 
   protected override async throwThrottlingException(_context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
     const retryAfter = Math.max(1, Math.ceil(detail.timeToBlockExpire || detail.timeToExpire || 1));
-    throw new ProblemException(429, 'rate_limited', 'Too many requests; retry later', { headers: { 'Retry-After': String(retryAfter) } });
+    throw CommonErrors.rateLimited(retryAfter);
   }
 }

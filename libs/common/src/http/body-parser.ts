@@ -3,6 +3,7 @@ import { parse as parseQuery, unescape as unescapeUtf8 } from 'node:querystring'
 import type { Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { CommonErrors } from '../errors/common-errors';
 import { ProblemException } from '../errors/problem.exception';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -63,7 +64,7 @@ export function registerBodyParsers(fastify: FastifyInstance): void {
   for (const method of ['GET', 'HEAD', 'TRACE']) fastify.addHttpMethod(method, { hasBody: true, overrideExisting: true });
   fastify.addHook('onRequest', (request, _reply, done) => {
     if (!hasBody(request) || bodyKind(request.headers['content-type']) !== null) return done();
-    done(new ProblemException(415, 'unsupported_media_type', 'The request body must be application/json'));
+    done(CommonErrors.unsupportedMediaType());
   });
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', (request: FastifyRequest, payload: Readable, done: (err: Error | null, body?: unknown) => void) => {

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { ProblemException } from '../errors/problem.exception';
+import { CommonErrors } from '../errors/common-errors';
 import { isFormBody } from './body-parser';
 
 const ACCEPTS_FORM = 'http:accepts-form';
@@ -17,6 +17,6 @@ export class FormBodyGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     if (!isFormBody(context.switchToHttp().getRequest<FastifyRequest>())) return true;
     if (this.reflector.getAllAndOverride<boolean>(ACCEPTS_FORM, [context.getHandler(), context.getClass()])) return true;
-    throw new ProblemException(415, 'unsupported_media_type', 'The request body must be application/json');
+    throw CommonErrors.unsupportedMediaType();
   }
 }

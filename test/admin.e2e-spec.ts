@@ -165,6 +165,8 @@ describe('Admin API: users', () => {
       created_at: expect.any(String),
       updated_at: expect.any(String),
       last_signin_at: null,
+      mfa_enabled: false,
+      has_password: true,
     });
     expect((await get(`/admin/users/${randomUUID()}`).expect(404)).body.code).toBe('not_found');
     expect((await get('/admin/users/not-a-uuid').expect(400)).body.code).toBe('validation_failed');

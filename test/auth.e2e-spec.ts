@@ -27,6 +27,8 @@ describe('Accounts: register, login, me, profile', () => {
       created_at: expect.any(String),
       updated_at: expect.any(String),
       last_signin_at: null,
+      mfa_enabled: false,
+      has_password: true,
     });
     const [row] = await t.sql<{ password_hash: string }>(`SELECT password_hash FROM users WHERE id = $1`, [res.body.id]);
     expect(row.password_hash).toMatch(/^\$argon2id\$/);

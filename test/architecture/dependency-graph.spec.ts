@@ -14,14 +14,16 @@ const ALLOWED: Record<string, string[]> = {
   database: ['config', 'common'],
   users: ['config', 'common', 'database', 'redis'],
   sessions: ['config', 'common', 'database', 'redis', 'users'],
-  auth: ['config', 'common', 'database', 'redis', 'users', 'sessions'],
+  // second factors: auth asks mfa whether a factor is due (ARCHITECTURE.md "mfa sits beside auth")
+  mfa: ['config', 'common', 'database', 'redis', 'users'],
+  auth: ['config', 'common', 'database', 'redis', 'users', 'sessions', 'mfa'],
   email: ['config', 'common', 'database', 'redis'],
   audit: ['config', 'common', 'database'],
   oauth: ['config', 'common', 'database', 'redis', 'users', 'sessions', 'auth', 'email'],
   'email-verification': ['config', 'common', 'database', 'redis', 'users', 'sessions', 'auth', 'email'],
   // completing a reset proves the mailbox: it marks the address verified through email-verification
   'password-reset': ['config', 'common', 'database', 'redis', 'users', 'sessions', 'auth', 'email', 'email-verification'],
-  admin: ['config', 'common', 'database', 'redis', 'users', 'sessions', 'auth', 'audit'],
+  admin: ['config', 'common', 'database', 'redis', 'users', 'sessions', 'auth', 'audit', 'mfa'],
   health: ['config', 'common', 'database', 'redis', 'users', 'sessions', 'auth', 'email'],
   retention: ['config', 'common', 'database'],
 };

@@ -30,6 +30,7 @@ describe.each(DRIVERS)('SessionsRepository on %s', (kind) => {
       repo.create(tx, {
         userId: user.id,
         authMethod: 'password',
+        amr: ['pwd'],
         ip: '203.0.113.7',
         userAgent: 'int-spec',
         expiresAt: opts.expiresAt ?? at(DAY),
@@ -79,6 +80,7 @@ describe.each(DRIVERS)('SessionsRepository on %s', (kind) => {
         await repo.create(tx, {
           userId: user.id,
           authMethod: 'google',
+          amr: ['oauth'],
           ip: null,
           userAgent: null,
           expiresAt: at(DAY),

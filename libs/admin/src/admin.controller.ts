@@ -41,6 +41,17 @@ export class AdminController {
     return UserDto.from(await this.admin.updateUser(actor, p.id, dto));
   }
 
+  @Delete('users/:id/mfa')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: "Remove every second factor and passkey of a user (lost device); revokes the user's sessions (v1.2)",
+    description: 'Records mfa.reset_by_admin. The user then signs in with the password (or a provider) alone.',
+  })
+  @ApiNoContentResponse()
+  async resetMfa(@Actor() actor: Actor, @Param() p: UserIdParam): Promise<void> {
+    await this.admin.resetMfa(actor, p.id);
+  }
+
   @Delete('users/:id/sessions')
   @HttpCode(204)
   @ApiNoContentResponse()

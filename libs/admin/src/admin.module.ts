@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '@app/audit';
 import { AuthModule } from '@app/auth';
+import { MfaModule } from '@app/mfa';
 import { SessionsModule } from '@app/sessions';
 import { UsersModule } from '@app/users';
 import { AdminController } from './admin.controller';
@@ -11,7 +12,7 @@ import { AdminService } from './admin.service';
  * revoke sessions, which the users context cannot do without depending on sessions.
  */
 @Module({
-  imports: [UsersModule, SessionsModule, AuthModule, AuditModule],
+  imports: [UsersModule, SessionsModule, AuthModule, AuditModule, MfaModule],
   controllers: [AdminController],
   providers: [AdminService],
 })

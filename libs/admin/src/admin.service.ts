@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@app/database';
 import { type Actor, decodeCursor, DomainEvents, type Role } from '@app/common';
 import { LockoutService } from '@app/auth';
+import { MfaService } from '@app/mfa';
 import { SessionsService } from '@app/sessions';
 import { User, UsersErrors, UsersRepository } from '@app/users';
 import { UpdateUserDto } from './dto/admin.dto';
@@ -19,6 +20,7 @@ export class AdminService {
     private readonly sessions: SessionsService,
     private readonly lockout: LockoutService,
     private readonly events: DomainEvents,
+    private readonly mfa: MfaService,
   ) {}
 
   listUsers(f: { q?: string; role?: Role; isActive?: boolean; limit: number; cursor?: string }): Promise<User[]> {
@@ -65,5 +67,23 @@ export class AdminService {
   async revokeUserSessions(actor: Actor, userId: string): Promise<void> {
     await this.getUser(userId);
     await this.sessions.revokeAllForUser(userId, 'admin_revoked', actor, { event: 'admin.session_revoked' });
+  }
+
+  /**
+   * A user who lost their factors: every TOTP, recovery code and passkey goes, and every session
+   * with them (whoever holds a session may have enrolled the factors), in one unit of work.
+   */
+  async resetMfa(actor: Actor, userId: string): Promise<void> {
+    await this.uow.run(async (tx) => {
+      const removed = await this.mfa.removeAll(userId, tx);
+      const user = await this.users.findById(userId, tx);
+      if (!user) throw UsersErrors.userNotFound();
+      const revoked = await this.sessions.revokeAllForUser(userId, 'mfa_reset', actor, { event: 'admin.session_revoked', tx });
+      await this.events.record('mfa.reset_by_admin', actor, {
+        target: userId,
+        metadata: { totp: removed.totp, passkeys: removed.passkeys, revoked_sessions: revoked.length },
+        tx,
+      });
+    });
   }
 }

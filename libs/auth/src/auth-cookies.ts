@@ -4,8 +4,8 @@ import type { CookieSerializeOptions } from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { API_PATH, generateToken, safeEqual, sha256 } from '@app/common';
-import type { IssuedTokens } from './auth.service';
-import type { TokenPairDto } from './dto/auth.dto';
+import { isMfaRequired, type IssuedTokens, type SignInOutcome } from './auth.service';
+import type { MfaChallengeDto, TokenPairDto } from './dto/auth.dto';
 import { SessionsErrors } from '@app/sessions';
 import { AuthErrors } from './errors';
 
@@ -85,7 +85,11 @@ export class AuthCookies {
    * pair as JSON, or in cookie mode the refresh token as a cookie (with its CSRF token) and the
    * body without it.
    */
-  respond(issued: IssuedTokens, cookieMode: boolean, res: FastifyReply): TokenPairDto {
+  respond(issued: IssuedTokens, cookieMode: boolean, res: FastifyReply): TokenPairDto;
+  respond(issued: SignInOutcome, cookieMode: boolean, res: FastifyReply): TokenPairDto | MfaChallengeDto;
+  respond(issued: SignInOutcome, cookieMode: boolean, res: FastifyReply): TokenPairDto | MfaChallengeDto {
+    // a sign-in waiting for its second factor has no session yet: nothing to set
+    if (isMfaRequired(issued)) return issued.challenge;
     if (!cookieMode) return issued.body;
     this.set(res, issued.refreshToken, issued.refreshExpiresIn);
     const { refresh_token: _omitted, ...body } = issued.body;

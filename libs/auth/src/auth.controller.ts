@@ -4,6 +4,7 @@ import {
   ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiForbiddenResponse,
   ApiHeader,
   ApiNoContentResponse,
@@ -12,13 +13,14 @@ import {
   ApiTags,
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Actor, type AuthContext, Client, type ClientInfo, CommonErrors, CurrentUser, OptionalAuth, Public } from '@app/common';
+import { Actor, type AuthContext, Client, type ClientInfo, CommonErrors, CurrentUser, MfaEnrolment, OptionalAuth, Public, RecentAuth } from '@app/common';
 import { UserDto } from '@app/users';
 import { AuthCookies } from './auth-cookies';
 import { AuthService } from './auth.service';
-import { ChangePasswordDto, CsrfTokenDto, LoginDto, RefreshDto, RegisterDto, TokenPairDto } from './dto/auth.dto';
+import { ChangePasswordDto, CsrfTokenDto, LoginDto, MfaChallengeDto, RefreshDto, RegisterDto, TokenPairDto } from './dto/auth.dto';
 import { RateLimit } from './throttling/rate-limit.decorator';
 
 const COOKIE_MODE = {
@@ -51,7 +53,11 @@ export class AuthController {
   @HttpCode(200)
   @ApiHeader(COOKIE_MODE)
   @ApiOperation({ summary: 'Sign in with email and password; creates a session' })
-  @ApiOkResponse({ type: TokenPairDto })
+  @ApiExtraModels(TokenPairDto, MfaChallengeDto)
+  @ApiOkResponse({
+    description: 'the TokenPair, or (v1.2) when the user has a second factor `{mfa_required, mfa_token, methods, expires_in}` for POST /auth/mfa/verify',
+    schema: { oneOf: [{ $ref: getSchemaPath(TokenPairDto) }, { $ref: getSchemaPath(MfaChallengeDto) }] },
+  })
   @ApiUnauthorizedResponse({ description: 'invalid_credentials (same body whether or not the email exists)' })
   @ApiForbiddenResponse({ description: 'account_disabled, email_not_verified (only after a correct password)' })
   @ApiTooManyRequestsResponse({ description: 'rate_limited (Retry-After); 423 account_locked (Retry-After)' })
@@ -60,7 +66,7 @@ export class AuthController {
     @Client() client: ClientInfo,
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) res: FastifyReply,
-  ): Promise<TokenPairDto> {
+  ): Promise<TokenPairDto | MfaChallengeDto> {
     return this.cookies.respond(await this.auth.login(dto, client), this.cookies.wantsCookies(req), res);
   }
 
@@ -91,6 +97,7 @@ export class AuthController {
 
   @OptionalAuth()
   @Post('logout')
+  @MfaEnrolment()
   @HttpCode(204)
   @ApiBearerAuth()
   @ApiOperation({
@@ -122,6 +129,7 @@ export class AuthController {
   }
 
   @Post('logout-all')
+  @MfaEnrolment()
   @HttpCode(204)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Revoke every session of the caller' })
@@ -152,6 +160,7 @@ export class AuthController {
   }
 
   @Get('me')
+  @MfaEnrolment()
   @ApiBearerAuth()
   @ApiOperation({ summary: 'The signed-in user' })
   @ApiOkResponse({ type: UserDto })
@@ -161,6 +170,7 @@ export class AuthController {
   }
 
   @Post('password/change')
+  @RecentAuth()
   @HttpCode(204)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Change the password; revokes every other session of the user' })

@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@app/database';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { type Actor, type AuthContext, type ClientInfo, Clock, DomainEvents } from '@app/common';
+import { type Actor, type AuthContext, type ClientInfo, Clock, DomainEvents, ProblemException } from '@app/common';
 import { type AuthMethod, type Session, SessionsErrors, SessionsService } from '@app/sessions';
 import { EmailTakenError, User, UserDto, UsersErrors, UsersRepository } from '@app/users';
-import { ChangePasswordDto, LoginDto, RegisterDto, TokenPairDto } from './dto/auth.dto';
+import { MFA_TOKEN_TTL_S, MfaChallenges, MfaService } from '@app/mfa';
+import { ChangePasswordDto, LoginDto, MfaChallengeDto, RegisterDto, TokenPairDto } from './dto/auth.dto';
 import { LockoutService } from './lockout/lockout.service';
 import { PasswordHasher } from './passwords/password-hasher';
 import { PasswordPolicy } from './passwords/password-policy';
@@ -17,6 +18,21 @@ export interface IssuedTokens {
   refreshToken: string;
   refreshExpiresIn: number;
 }
+
+/** A first factor that was right for a user with a second one: the sign-in waits for it (`mfa_token`). */
+export interface MfaRequired {
+  challenge: MfaChallengeDto;
+}
+
+/** What a sign-in answers: a session's tokens, or the second step it still needs. */
+export type SignInOutcome = IssuedTokens | MfaRequired;
+
+export function isMfaRequired(o: SignInOutcome): o is MfaRequired {
+  return 'challenge' in o;
+}
+
+/** The amr value of each way a session can start (RFC 8176; `oauth` for a provider sign-in). */
+const FIRST_FACTOR_AMR: Record<AuthMethod, string> = { password: 'pwd', google: 'oauth', github: 'oauth', passkey: 'hwk' };
 
 /**
  * Owns password sign-up and sign-in: registration, login (lockout, timing-equalised failures,
@@ -36,6 +52,8 @@ export class AuthService {
     private readonly lockout: LockoutService,
     private readonly events: DomainEvents,
     private readonly clock: Clock,
+    private readonly mfa: MfaService,
+    private readonly challenges: MfaChallenges,
   ) {}
 
   async register(dto: RegisterDto, client: ClientInfo): Promise<User> {
@@ -53,7 +71,7 @@ export class AuthService {
     });
   }
 
-  async login(dto: LoginDto, client: ClientInfo): Promise<IssuedTokens> {
+  async login(dto: LoginDto, client: ClientInfo): Promise<SignInOutcome> {
     // the account (when the email has one) is the target; whoever is guessing is not its actor
     const onLocked = (userId: string | null) =>
       this.events.record(
@@ -74,7 +92,10 @@ export class AuthService {
       );
       throw AuthErrors.invalidCredentials();
     }
-    await this.lockout.succeeded(reservation);
+    // with a second factor the attempt stays counted until that step succeeds too: a known
+    // password must not reset the lockout that guards the codes
+    const due = await this.mfa.due(user);
+    if (due.length === 0) await this.lockout.succeeded(reservation);
     if (!user.isActive) {
       await this.events.record('auth.login', { actorId: user.id, ...client }, { outcome: 'failure', metadata: { reason: 'account_disabled' } });
       throw SessionsErrors.accountDisabled();
@@ -86,19 +107,32 @@ export class AuthService {
     if (verdict === 'legacy' || this.hasher.needsRehash(user.passwordHash!)) {
       await this.users.rehash(user.id, await this.hasher.hash(dto.password));
     }
-    return this.signIn(user, 'password', client, { method: 'password' });
+    return this.beginSignIn(user, 'password', client, { method: 'password' }, due);
+  }
+
+  /**
+   * A first factor was right (password, OAuth): the session, or — when the user has a second
+   * factor — an `mfa_token` for POST /auth/mfa/verify instead (`due`: the methods, when known).
+   */
+  async beginSignIn(user: User, method: AuthMethod, client: ClientInfo, metadata: Record<string, unknown>, due?: string[]): Promise<SignInOutcome> {
+    const methods = due ?? (await this.mfa.due(user));
+    if (methods.length === 0) return this.signIn(user, method, client, metadata, [FIRST_FACTOR_AMR[method]]);
+    const mfaToken = await this.challenges.issue({ userId: user.id, method, amr: [FIRST_FACTOR_AMR[method]], metadata }).catch(() => {
+      throw ProblemException.unavailable('The sign-in store is unavailable; try again shortly');
+    });
+    return { challenge: { mfa_required: true, mfa_token: mfaToken, methods, expires_in: MFA_TOKEN_TTL_S } };
   }
 
   /**
    * Starts a session for a user who has proven who they are (password here, OAuth elsewhere):
    * the session, last_signin_at and the audit event commit together.
    */
-  async signIn(user: User, method: AuthMethod, client: ClientInfo, metadata: Record<string, unknown>): Promise<IssuedTokens> {
+  async signIn(user: User, method: AuthMethod, client: ClientInfo, metadata: Record<string, unknown>, amr: string[]): Promise<IssuedTokens> {
     const now = this.clock.now();
     const started = await this.uow.run(async (tx) => {
-      const s = await this.sessions.start(tx, user.id, method, client, now);
+      const s = await this.sessions.start(tx, user.id, method, client, now, amr);
       await this.events.record(
-        method === 'password' ? 'auth.login' : 'oauth.login',
+        method === 'google' || method === 'github' ? 'oauth.login' : 'auth.login',
         { actorId: user.id, sessionId: s.session.id, ...client },
         { metadata, tx },
       );
@@ -156,7 +190,7 @@ export class AuthService {
       refreshToken,
       refreshExpiresIn,
       body: {
-        access_token: this.tokens.issue(user.id, session.id, user.role, now),
+        access_token: this.tokens.issue(user.id, session.id, user.role, now, session),
         refresh_token: refreshToken,
         token_type: 'bearer',
         expires_in: this.tokens.ttlSeconds,

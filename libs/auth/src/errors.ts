@@ -11,4 +11,8 @@ export const AuthErrors = {
   tokenExpired: () => ProblemException.unauthorized('token_expired', 'The access token has expired'),
   csrfFailed: () => ProblemException.forbidden('csrf_failed', 'X-CSRF-Token must match the csrf_token cookie of this session'),
   refreshTokenMissing: () => ProblemException.validation([{ field: 'refresh_token', message: 'is required (in the body or the refresh_token cookie)' }]),
+  reauthRequired: () =>
+    ProblemException.forbidden('reauth_required', 'This action needs a recent sign-in: call POST /auth/reauthenticate, then retry with its access token'),
+  mfaEnrollmentRequired: () =>
+    ProblemException.forbidden('mfa_enrollment_required', 'Your role requires a second factor: enrol one (TOTP or a passkey) before anything else'),
 } as const;

@@ -73,6 +73,17 @@ export interface AppConfig {
     pollIntervalMs: number;
     retryBaseMs: number;
   };
+  mfa: {
+    /** seconds since the session last proved who its user is, within which a sensitive action is allowed (REAUTH_WINDOW) */
+    reauthWindow: number;
+    /** roles whose users must enrol a factor before they may call anything but enrolment (MFA_REQUIRED_ROLES) */
+    requiredRoles: ('admin' | 'user' | 'guest')[];
+    /** the issuer shown by authenticator apps (TOTP_ISSUER) */
+    totpIssuer: string;
+    /** seals TOTP secrets at rest (KEY_ENCRYPTION_SECRET, else JWT_SECRET): changing it orphans every TOTP enrolment */
+    sealingSecret: string;
+    webauthn: { rpId: string; rpName: string; origins: string[] };
+  };
   health: { token?: string };
   retention: {
     /** audit events older than this many days are purged; unset = kept forever */

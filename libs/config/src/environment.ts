@@ -39,6 +39,15 @@ export class EnvironmentVariables {
   @IsOptional() @IsString() @MinLength(1) JWT_ISSUER?: string;
   @IsOptional() @IsString() @MinLength(1) JWT_AUDIENCE?: string;
 
+  // v1.2: second factors, passkeys, step-up
+  @IsOptional() @Transform(toInt) @IsInt() @Min(30) @Max(86400) REAUTH_WINDOW?: number;
+  @IsOptional() @IsString() MFA_REQUIRED_ROLES?: string;
+  @IsOptional() @IsString() @MinLength(1) @MaxLength(100) TOTP_ISSUER?: string;
+  @IsOptional() @IsString() @MinLength(1) @MaxLength(253) WEBAUTHN_RP_ID?: string;
+  @IsOptional() @IsString() @MinLength(1) @MaxLength(100) WEBAUTHN_RP_NAME?: string;
+  @IsOptional() @IsString() WEBAUTHN_ORIGINS?: string;
+  @IsOptional() @Transform(emptyToUndefined) @IsString() KEY_ENCRYPTION_SECRET?: string;
+
   @IsOptional() @IsUrl(url) FRONTEND_URL?: string;
   @IsOptional() @IsUrl(url) PUBLIC_URL?: string;
   @IsOptional() @IsString() CORS_ORIGINS?: string;

@@ -81,6 +81,10 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     const weakness = secretWeakness(env.JWT_SECRET);
     if (weakness) fail(`JWT_SECRET ${weakness}; ${GENERATE_SECRET}`);
   }
+  if (env.KEY_ENCRYPTION_SECRET) {
+    const weakness = secretWeakness(env.KEY_ENCRYPTION_SECRET);
+    if (weakness) fail(`KEY_ENCRYPTION_SECRET ${weakness}; ${GENERATE_SECRET}`);
+  }
   if (!embedded && !env.REDIS_URL && nodeEnv !== 'test')
     fail('REDIS_URL is required when DATABASE_URL is set (the in-process store only serves the embedded mode)');
   if (Boolean(env.BOOTSTRAP_ADMIN_EMAIL) !== Boolean(env.BOOTSTRAP_ADMIN_PASSWORD))
@@ -161,6 +165,17 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       pollIntervalMs: env.EMAIL_POLL_INTERVAL_MS ?? 1000,
       retryBaseMs: env.EMAIL_RETRY_BASE_MS ?? 5000,
     },
+    mfa: {
+      reauthWindow: env.REAUTH_WINDOW ?? 600,
+      requiredRoles: parseRoles(env.MFA_REQUIRED_ROLES),
+      totpIssuer: env.TOTP_ISSUER ?? 'Identity',
+      sealingSecret: env.KEY_ENCRYPTION_SECRET ?? env.JWT_SECRET ?? devSecret(dataDir),
+      webauthn: {
+        rpId: env.WEBAUTHN_RP_ID ?? new URL(frontendUrl).hostname,
+        rpName: env.WEBAUTHN_RP_NAME ?? 'Identity',
+        origins: env.WEBAUTHN_ORIGINS?.trim() ? parseOrigins(env.WEBAUTHN_ORIGINS, 'WEBAUTHN_ORIGINS') : [new URL(frontendUrl).origin],
+      },
+    },
     health: { token: env.HEALTH_TOKEN },
     retention: { auditDays: env.AUDIT_RETENTION_DAYS },
     oauth: {
@@ -181,6 +196,18 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       },
     },
   };
+}
+
+/** `MFA_REQUIRED_ROLES`: a comma list of roles (admin, user, guest); empty: nobody must enrol. */
+export function parseRoles(value: string | undefined): ('admin' | 'user' | 'guest')[] {
+  const roles = (value ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  const known = ['admin', 'user', 'guest'] as const;
+  const bad = roles.find((r) => !(known as readonly string[]).includes(r));
+  if (bad) fail(`MFA_REQUIRED_ROLES must be a comma list of admin, user, guest (got "${bad}")`);
+  return [...new Set(roles)] as ('admin' | 'user' | 'guest')[];
 }
 
 /** `TRUST_PROXY`: `false` (default), a hop count, or a comma list of addresses/CIDRs/Express names. */
@@ -212,13 +239,13 @@ function parseHeaderNames(value: string | undefined): string[] {
   return list;
 }
 
-function parseOrigins(value: string | undefined): string[] {
+function parseOrigins(value: string | undefined, name = 'CORS_ORIGINS'): string[] {
   const list = (value ?? '')
     .split(',')
     .map((s) => stripSlash(s.trim()))
     .filter(Boolean);
   const bad = list.find((o) => !/^https?:\/\/[^/\s]+$/.test(o));
-  if (bad) fail(`CORS_ORIGINS has an entry that is not an origin (scheme://host[:port]): "${bad}"`);
+  if (bad) fail(`${name} has an entry that is not an origin (scheme://host[:port]): "${bad}"`);
   return list;
 }
 

@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { Actor, type AuthContext, CurrentUser } from '@app/common';
+import { Actor, type AuthContext, CurrentUser, RecentAuth } from '@app/common';
 import { IdentityDto, IdentityListDto } from './dto/identity.dto';
 import { IdentitiesService } from './identities.service';
 import { OAUTH_PROVIDERS } from './oauth-provider';
@@ -19,6 +19,7 @@ export class IdentitiesController {
   }
 
   @Delete(':provider')
+  @RecentAuth()
   @HttpCode(204)
   @ApiParam({ name: 'provider', enum: OAUTH_PROVIDERS })
   @ApiOperation({ summary: 'Unlink a provider account from the caller' })

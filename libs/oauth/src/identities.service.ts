@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@app/database';
 import { type Actor, type AuthContext, DomainEvents } from '@app/common';
+import { LoginMethods } from '@app/users';
 import { OAuthErrors } from './oauth-errors';
 import { OAuthIdentitiesRepository } from './oauth-identities.repository';
 import { OAuthIdentity } from './oauth-identity.rows';
@@ -15,7 +16,14 @@ export class IdentitiesService {
     private readonly identities: OAuthIdentitiesRepository,
     private readonly providers: OAuthProviders,
     private readonly events: DomainEvents,
-  ) {}
+    private readonly loginMethods: LoginMethods,
+  ) {
+    // other contexts' "last login method" rules (passkey removal) count the enabled linked providers
+    loginMethods.register(
+      'oauth',
+      async (userId, tx) => (await this.identities.listForUser(userId, tx)).filter((i) => this.providers.isEnabled(i.provider)).length,
+    );
+  }
 
   list(userId: string): Promise<OAuthIdentity[]> {
     return this.identities.listForUser(userId);
@@ -33,8 +41,9 @@ export class IdentitiesService {
       const linked = owner ? await this.identities.listForUser(me.userId, tx) : [];
       const target = linked.find((i) => i.provider === provider);
       if (!owner || !target) throw OAuthErrors.identityNotFound();
-      const others = linked.filter((i) => i !== target && this.providers.isEnabled(i.provider));
-      if (!owner.hasPassword && others.length === 0) return true;
+      const ways = await this.loginMethods.count(me.userId, tx);
+      const others = Object.entries(ways).reduce((n, [kind, count]) => n + count - (kind === 'oauth' && this.providers.isEnabled(target.provider) ? 1 : 0), 0);
+      if (!owner.hasPassword && others === 0) return true;
       await this.identities.delete(target.id, tx);
       await this.events.record('oauth.unlinked', actor, { metadata: { provider }, tx });
       return false;

@@ -3,6 +3,7 @@ import {
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiConflictResponse,
+  ApiExtraModels,
   ApiForbiddenResponse,
   ApiFoundResponse,
   ApiHeader,
@@ -13,10 +14,11 @@ import {
   ApiQuery,
   ApiServiceUnavailableResponse,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type AuthContext, Client, type ClientInfo, CurrentUser, ProblemException, Public } from '@app/common';
-import { AuthCookies, TokenPairDto } from '@app/auth';
+import { type AuthContext, Client, type ClientInfo, CurrentUser, ProblemException, Public, RecentAuth } from '@app/common';
+import { AuthCookies, MfaChallengeDto, TokenPairDto } from '@app/auth';
 import { AuthorizeUrlDto, ExchangeCodeDto, InitiateQueryDto, LinkProviderDto, OAuthProviderListDto } from './dto/oauth.dto';
 import { FlowCookie } from './flow/flow-cookie';
 import { describeCallbackErrors } from './oauth-errors';
@@ -119,7 +121,11 @@ export class OAuthController {
   @HttpCode(200)
   @ApiHeader(COOKIE_MODE)
   @ApiOperation({ summary: 'Redeem the one-time code of a finished OAuth sign-in for a session (auth_method google/github)' })
-  @ApiOkResponse({ type: TokenPairDto })
+  @ApiExtraModels(TokenPairDto, MfaChallengeDto)
+  @ApiOkResponse({
+    description: 'the TokenPair, or (v1.2) when the user has a second factor `{mfa_required, mfa_token, methods, expires_in}` for POST /auth/mfa/verify',
+    schema: { oneOf: [{ $ref: getSchemaPath(TokenPairDto) }, { $ref: getSchemaPath(MfaChallengeDto) }] },
+  })
   @ApiBadRequestResponse({ description: 'invalid_token: unknown, expired (60 s) or already used code; validation_failed' })
   @ApiForbiddenResponse({ description: 'account_disabled' })
   @ApiServiceUnavailableResponse({ description: 'service_unavailable: the code store (Redis) is down' })
@@ -128,11 +134,12 @@ export class OAuthController {
     @Client() client: ClientInfo,
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) res: FastifyReply,
-  ): Promise<TokenPairDto> {
+  ): Promise<TokenPairDto | MfaChallengeDto> {
     return this.cookies.respond(await this.oauth.exchange(dto.code, client), this.cookies.wantsCookies(req), res);
   }
 
   @Post(':provider/link')
+  @RecentAuth()
   @HttpCode(200)
   @ApiBearerAuth()
   @ApiParam(PROVIDER_PARAM)

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { type AuthContext, type ClientInfo, DomainEvents, ProblemException, sha256 } from '@app/common';
-import { AuthService, type IssuedTokens } from '@app/auth';
+import { AuthService, type SignInOutcome } from '@app/auth';
 import { SessionsErrors } from '@app/sessions';
 import { UsersRepository } from '@app/users';
 import { AccountLinker } from './account-linker.service';
@@ -122,7 +122,7 @@ export class OAuthService {
   }
 
   /** Redeems a one-time code for the TokenPair of a new session (auth_method = the provider). */
-  async exchange(code: string, client: ClientInfo): Promise<IssuedTokens> {
+  async exchange(code: string, client: ClientInfo): Promise<SignInOutcome> {
     const grant = await this.codes.redeem(code).catch(() => {
       throw ProblemException.unavailable();
     });
@@ -136,7 +136,7 @@ export class OAuthService {
       );
       throw SessionsErrors.accountDisabled();
     }
-    return this.auth.signIn(user, grant.provider, client, { provider: grant.provider });
+    return this.auth.beginSignIn(user, grant.provider, client, { provider: grant.provider });
   }
 
   private async authorizeUrl(provider: EnabledProvider, flow: Omit<OAuthFlow, 'provider'>): Promise<string> {

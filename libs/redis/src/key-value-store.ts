@@ -54,6 +54,8 @@ export abstract class KeyValueStore {
    * the same or a newer version. Resolves whether it was written.
    */
   abstract setIfNewer(key: string, version: number, payload: string, ttlMs: number): Promise<boolean>;
+  /** INCR: counts one more in `key` and resolves the new count; the count expires `ttlMs` after its first hit. */
+  abstract incr(key: string, ttlMs: number): Promise<number>;
   /** GETDEL: read and remove atomically, for single-use values (OAuth state, exchange codes). */
   abstract take(key: string): Promise<string | null>;
 }

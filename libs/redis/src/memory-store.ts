@@ -59,6 +59,12 @@ export class MemoryKeyValueStore extends KeyValueStore {
   async del(keys: string[]): Promise<void> {
     for (const k of keys) this.map.delete(k);
   }
+  async incr(key: string, ttlMs: number): Promise<number> {
+    const entry = this.read(key) === null ? undefined : this.map.get(key);
+    const count = Number(entry?.value ?? 0) + 1;
+    this.map.set(key, { value: String(count), expiresAt: entry?.expiresAt ?? this.now() + ttlMs });
+    return count;
+  }
   async take(key: string): Promise<string | null> {
     const value = this.read(key);
     this.map.delete(key);

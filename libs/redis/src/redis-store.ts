@@ -146,6 +146,16 @@ export class RedisKeyValueStore extends KeyValueStore {
   async del(keys: string[]): Promise<void> {
     if (keys.length) await this.client.del(...keys);
   }
+  async incr(key: string, ttlMs: number): Promise<number> {
+    const replies = await this.client
+      .multi()
+      .incr(key)
+      .pexpire(key, Math.max(1, Math.ceil(ttlMs)), 'NX')
+      .exec();
+    const [err, count] = replies?.[0] ?? [new Error('INCR got no reply'), 0];
+    if (err) throw err;
+    return Number(count);
+  }
   async take(key: string): Promise<string | null> {
     return this.client.getdel(key);
   }

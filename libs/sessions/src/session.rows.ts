@@ -1,5 +1,5 @@
-export type AuthMethod = 'password' | 'google' | 'github';
-export const AUTH_METHODS: readonly AuthMethod[] = ['password', 'google', 'github'];
+export type AuthMethod = 'password' | 'google' | 'github' | 'passkey';
+export const AUTH_METHODS: readonly AuthMethod[] = ['password', 'google', 'github', 'passkey'];
 
 /** One sign-in (a row of `sessions`): a refresh-token family. Revoking it kills its refresh and access tokens. */
 export class Session {
@@ -13,9 +13,26 @@ export class Session {
   expiresAt: Date;
   revokedAt: Date | null;
   revokedReason: string | null;
+  /** when the session last proved who its user is (sign-in, then each reauthentication) */
+  authTime: Date;
+  /** how it did (RFC 8176 values: pwd, otp, hwk, swk, oauth) */
+  amr: string[];
 }
 
-const SESSION_FIELDS = ['id', 'user_id', 'auth_method', 'ip', 'user_agent', 'created_at', 'last_used_at', 'expires_at', 'revoked_at', 'revoked_reason'];
+const SESSION_FIELDS = [
+  'id',
+  'user_id',
+  'auth_method',
+  'ip',
+  'user_agent',
+  'created_at',
+  'last_used_at',
+  'expires_at',
+  'revoked_at',
+  'revoked_reason',
+  'auth_time',
+  'amr',
+];
 
 /** The columns `toSession` reads, qualified by `alias`. */
 export function sessionColumns(alias: string): string {
@@ -34,5 +51,14 @@ export function toSession(r: Record<string, unknown>): Session {
   s.expiresAt = new Date(r.expires_at as string);
   s.revokedAt = r.revoked_at ? new Date(r.revoked_at as string) : null;
   s.revokedReason = (r.revoked_reason as string) ?? null;
+  s.authTime = r.auth_time ? new Date(r.auth_time as string) : s.createdAt;
+  s.amr = parseTextArray(r.amr);
   return s;
+}
+
+/** A text[] as node-postgres returns it (an array) or as PGlite may (the literal `{a,b}`). */
+function parseTextArray(v: unknown): string[] {
+  if (Array.isArray(v)) return v.map(String);
+  if (typeof v === 'string' && v.startsWith('{') && v.endsWith('}')) return v.length > 2 ? v.slice(1, -1).split(',') : [];
+  return [];
 }

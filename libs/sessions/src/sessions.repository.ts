@@ -15,6 +15,8 @@ export interface NewSession {
   refreshTokenHash: string;
   /** the sign-in this session starts: stamped on users.last_signin_at by the same statement */
   signedInAt: Date;
+  /** how the user proved who they are (RFC 8176 amr values) */
+  amr: string[];
 }
 
 export interface SessionOwnerState {
@@ -64,8 +66,8 @@ export class SessionsRepository {
     const rows = await queryRows(
       tx,
       `WITH s AS (
-         INSERT INTO sessions (user_id, auth_method, ip, user_agent, expires_at, last_used_at)
-         VALUES ($1, $2, $3, $4, $5, now())
+         INSERT INTO sessions (user_id, auth_method, ip, user_agent, expires_at, last_used_at, auth_time, amr)
+         VALUES ($1, $2, $3, $4, $5, now(), $7, $8::text[])
          RETURNING ${sessionColumns('sessions')}
        ), t AS (
          INSERT INTO refresh_tokens (session_id, token_hash, parent_id) SELECT id, $6, NULL FROM s
@@ -73,9 +75,25 @@ export class SessionsRepository {
          UPDATE users SET last_signin_at = $7, updated_at = now() WHERE id = $1 RETURNING ${userColumns('users', 'u_')}
        )
        SELECT * FROM s, u`,
-      [s.userId, s.authMethod, s.ip, s.userAgent, s.expiresAt, s.refreshTokenHash, s.signedInAt],
+      [s.userId, s.authMethod, s.ip, s.userAgent, s.expiresAt, s.refreshTokenHash, s.signedInAt, s.amr],
     );
     return { session: toSession(rows[0]), user: userFromRow(rows[0], 'u_') };
+  }
+
+  /**
+   * A live session of the user proved its user again: a fresh auth_time, and the methods of
+   * this proof added to amr. null when the session is not live (revoked, expired, someone else's).
+   */
+  async reauthenticated(sessionId: string, userId: string, at: Date, amr: string[], tx?: Tx): Promise<Session | null> {
+    const rows = await queryRows(
+      tx ?? this.ds,
+      `UPDATE sessions SET auth_time = $3,
+              amr = ARRAY(SELECT DISTINCT m FROM unnest(amr || $4::text[]) AS m ORDER BY m)
+        WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3
+        RETURNING ${sessionColumns('sessions')}`,
+      [sessionId, userId, at, amr],
+    );
+    return rows[0] ? toSession(rows[0]) : null;
   }
 
   /**

@@ -49,7 +49,7 @@ export class SessionsService {
    * and stamps the user's last_signin_at `at`, in one statement; warms the access-state cache
    * once it commits.
    */
-  async start(tx: Tx, userId: string, authMethod: AuthMethod, client: ClientInfo, at: Date): Promise<StartedSession> {
+  async start(tx: Tx, userId: string, authMethod: AuthMethod, client: ClientInfo, at: Date, amr: string[]): Promise<StartedSession> {
     const refreshToken = generateToken();
     const { session, user } = await this.repo.create(tx, {
       userId,
@@ -59,6 +59,7 @@ export class SessionsService {
       expiresAt: new Date(this.clock.now().getTime() + this.config.auth.refreshTtl * 1000),
       refreshTokenHash: sha256(refreshToken),
       signedInAt: at,
+      amr,
     });
     tx.afterCommit(() => this.accessState.sessionLive(session.id, session.expiresAt, user));
     return { session, refreshToken };
@@ -116,6 +117,11 @@ export class SessionsService {
   }
 
   /** Revokes one session of `userId` (404 when it is not theirs: no existence leak). */
+  /** The session proved its user again (POST /auth/reauthenticate): fresh auth_time, amr extended; null when it is not live. */
+  reauthenticated(sessionId: string, userId: string, amr: string[]): Promise<Session | null> {
+    return this.repo.reauthenticated(sessionId, userId, this.clock.now(), amr);
+  }
+
   async revokeOwn(userId: string, sessionId: string, reason: 'logout' | 'user_revoked', actor: Actor): Promise<void> {
     const session = await this.repo.findById(sessionId);
     if (!session || session.userId !== userId) throw SessionsErrors.sessionNotFound();

@@ -6,3 +6,4 @@ export * from './users.service';
 export * from './dto/user.dto';
 export * from './one-time-tokens.repository';
 export * from './errors';
+export * from './login-methods';

@@ -15,6 +15,8 @@ export class User {
   updatedAt: Date;
   /** bumped by a trigger on every update: orders the cached copies of this row (access state, profile) */
   version: number;
+  /** an active TOTP or a passkey: a sign-in needs a second step */
+  mfaEnabled: boolean;
 }
 
 const USER_FIELDS = [
@@ -30,6 +32,7 @@ const USER_FIELDS = [
   'created_at',
   'updated_at',
   'version',
+  'mfa_enabled',
 ] as const;
 
 /**
@@ -57,5 +60,6 @@ export function userFromRow(r: Record<string, unknown>, prefix = ''): User {
   u.createdAt = at('created_at')!;
   u.updatedAt = at('updated_at')!;
   u.version = Number(r[`${prefix}version`] ?? 0);
+  u.mfaEnabled = r[`${prefix}mfa_enabled`] === true;
   return u;
 }

@@ -166,6 +166,20 @@ export class UsersRepository {
     await this.notifier.userChanged(id, tx);
   }
 
+  /**
+   * Locks the user row for a change of their factors: concurrent enrolments and removals of one
+   * user run one after the other, so `mfa_enabled` always describes what committed.
+   */
+  async lockForFactorChange(id: string, tx: Tx): Promise<User | null> {
+    const rows = await queryRows(tx, `SELECT ${userColumns('u')} FROM users u WHERE u.id = $1 FOR UPDATE`, [id]);
+    return rows[0] ? userFromRow(rows[0]) : null;
+  }
+
+  async setMfaEnabled(id: string, enabled: boolean, tx: Tx): Promise<void> {
+    const rows = await queryRows(tx, `UPDATE users SET mfa_enabled = $2, updated_at = now() WHERE id = $1 AND mfa_enabled <> $2 RETURNING id`, [id, enabled]);
+    if (rows.length > 0) await this.notifier.userChanged(id, tx);
+  }
+
   async adminExists(): Promise<boolean> {
     const rows = await queryRows(this.ds, `SELECT 1 FROM users WHERE role = 'admin' AND is_active LIMIT 1`, []);
     return rows.length > 0;

@@ -79,3 +79,11 @@ export class CsrfTokenDto {
   @ApiProperty({ description: 'echo it in X-CSRF-Token on cookie-mode refresh and logout' })
   csrf_token: string;
 }
+
+/** API.md v1.2: the answer of a sign-in whose user has a second factor, instead of a TokenPair. */
+export class MfaChallengeDto {
+  @ApiProperty({ enum: [true] }) mfa_required: true;
+  @ApiProperty({ description: 'for POST /auth/mfa/verify: single use, 5 minutes, dead after 5 wrong codes' }) mfa_token: string;
+  @ApiProperty({ enum: ['totp', 'recovery_code', 'webauthn'], isArray: true, description: 'the ways this user can finish' }) methods: string[];
+  @ApiProperty({ example: 300, description: 'seconds' }) expires_in: number;
+}

@@ -6,7 +6,17 @@ import { decode, TokenExpiredError } from 'jsonwebtoken';
 import { ExtractJwt } from 'passport-jwt';
 import type { FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { clientBucket, CommonErrors, IS_PUBLIC_KEY, OPTIONAL_AUTH_KEY, ProblemException } from '@app/common';
+import {
+  type AuthContext,
+  clientBucket,
+  Clock,
+  CommonErrors,
+  IS_PUBLIC_KEY,
+  MFA_ENROLMENT_KEY,
+  OPTIONAL_AUTH_KEY,
+  ProblemException,
+  RECENT_AUTH_KEY,
+} from '@app/common';
 import { AuthErrors } from '../errors';
 
 /**
@@ -20,6 +30,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     private readonly reflector: Reflector,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(getStorageToken()) private readonly throttle: ThrottlerStorage,
+    private readonly clock: Clock,
   ) {
     super();
   }
@@ -35,7 +46,9 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
 
   private async authenticate(context: ExecutionContext, req: FastifyRequest): Promise<boolean> {
     try {
-      return (await super.canActivate(context)) as boolean;
+      const ok = (await super.canActivate(context)) as boolean;
+      if (ok) this.assertStepUp(context, (req as unknown as { user: AuthContext }).user);
+      return ok;
     } catch (err) {
       if (err instanceof ProblemException && err.status === 401) {
         const { limit, ttlMs } = this.config.throttle;
@@ -46,6 +59,23 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
         }
       }
       throw err;
+    }
+  }
+
+  /**
+   * After the token passed: a user of a role in MFA_REQUIRED_ROLES without a factor may only
+   * enrol (403 mfa_enrollment_required elsewhere); a sensitive route needs a session that proved
+   * its user within REAUTH_WINDOW (403 reauth_required).
+   */
+  private assertStepUp(context: ExecutionContext, me: AuthContext): void {
+    const targets = [context.getHandler(), context.getClass()];
+    const { requiredRoles, reauthWindow } = this.config.mfa;
+    if (requiredRoles.includes(me.role) && !(me.profile as { mfa_enabled?: boolean } | undefined)?.mfa_enabled) {
+      if (!this.reflector.getAllAndOverride<boolean>(MFA_ENROLMENT_KEY, targets)) throw AuthErrors.mfaEnrollmentRequired();
+    }
+    if (this.reflector.getAllAndOverride<boolean>(RECENT_AUTH_KEY, targets)) {
+      const age = this.clock.now().getTime() / 1000 - (me.authTime ?? 0);
+      if (age > reauthWindow) throw AuthErrors.reauthRequired();
     }
   }
 

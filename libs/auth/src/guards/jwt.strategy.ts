@@ -47,7 +47,15 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       }
       throw SessionsErrors.tokenRevoked();
     }
-    return { userId: claims.sub, sessionId: claims.sid, role: decision.role, jti: String(claims.jti ?? ''), profile: decision.profile };
+    return {
+      userId: claims.sub,
+      sessionId: claims.sid,
+      role: decision.role,
+      jti: String(claims.jti ?? ''),
+      profile: decision.profile,
+      authTime: typeof claims.auth_time === 'number' && Number.isFinite(claims.auth_time) ? claims.auth_time : undefined,
+      amr: Array.isArray(claims.amr) ? claims.amr.filter((m): m is string => typeof m === 'string') : undefined,
+    };
   }
 }
 

@@ -16,6 +16,16 @@ export interface AccessTokenClaims {
   iss: string;
   aud: string;
   typ: 'access';
+  /** when the user last proved who they are in this session (v1.2) */
+  auth_time?: number;
+  /** how (RFC 8176: pwd, otp, hwk, swk, oauth) (v1.2) */
+  amr?: string[];
+}
+
+/** What the session's last proof of identity was: carried into every access token it issues. */
+export interface Proof {
+  authTime: Date;
+  amr: string[];
 }
 
 /**
@@ -34,7 +44,7 @@ export class AccessTokenService {
     return this.config.auth.accessTtl;
   }
 
-  issue(userId: string, sessionId: string, role: Role, now: number): string {
+  issue(userId: string, sessionId: string, role: Role, now: number, proof?: Proof): string {
     const iat = Math.floor(now / 1000);
     const claims: AccessTokenClaims = {
       sub: userId,
@@ -47,6 +57,10 @@ export class AccessTokenService {
       aud: this.config.auth.audience,
       typ: 'access',
     };
+    if (proof) {
+      claims.auth_time = Math.floor(proof.authTime.getTime() / 1000);
+      claims.amr = proof.amr;
+    }
     return jwt.sign(claims, this.key, { algorithm: ACCESS_TOKEN_ALGORITHM });
   }
 }

@@ -24,6 +24,15 @@ export const AUDIT_EVENTS = [
   'user.profile_updated',
   /** the first proof of the mailbox of an account nobody had proven (provider sign-in, password reset) */
   'user.account_claimed',
+  // v1.2: second factors, passkeys, step-up
+  'mfa.enabled',
+  'mfa.disabled',
+  'mfa.challenge_failed',
+  'mfa.recovery_code_used',
+  'mfa.reset_by_admin',
+  'passkey.added',
+  'passkey.removed',
+  'auth.reauthenticated',
 ] as const;
 export type DomainEventName = (typeof AUDIT_EVENTS)[number];
 

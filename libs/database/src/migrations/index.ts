@@ -4,6 +4,7 @@ import { OauthIdentities1764000000200 } from './1764000000200-oauth-identities';
 import { AdminIndexes1764000000300 } from './1764000000300-admin-indexes';
 import { CanonicalEmail1764000000400 } from './1764000000400-canonical-email';
 import { AccessState1764000000500 } from './1764000000500-access-state';
+import { Mfa1764000000600 } from './1764000000600-mfa';
 
 /** Every migration, in order. Listed explicitly so the same array serves ts-node, jest and dist. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   AdminIndexes1764000000300,
   CanonicalEmail1764000000400,
   AccessState1764000000500,
+  Mfa1764000000600,
 ];

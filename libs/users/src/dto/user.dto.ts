@@ -13,6 +13,9 @@ export class UserDto {
   @ApiProperty({ format: 'date-time' }) created_at: string;
   @ApiProperty({ format: 'date-time' }) updated_at: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) last_signin_at: string | null;
+  @ApiProperty({ description: 'a second factor (TOTP or a passkey) is enrolled: password and OAuth sign-ins end with mfa_required (v1.2)' })
+  mfa_enabled: boolean;
+  @ApiProperty({ description: 'the account has a password (false for accounts created by OAuth) (v1.2)' }) has_password: boolean;
 
   static from(user: User): UserDto {
     return {
@@ -25,6 +28,8 @@ export class UserDto {
       created_at: user.createdAt.toISOString(),
       updated_at: user.updatedAt.toISOString(),
       last_signin_at: user.lastSigninAt ? user.lastSigninAt.toISOString() : null,
+      mfa_enabled: user.mfaEnabled,
+      has_password: user.passwordHash !== null,
     };
   }
 }

@@ -1,0 +1,10 @@
+import { ProblemException } from '@app/common';
+
+/** The problems of second factors and passkeys (API.md "Multi-factor and passkeys (v1.2)"). */
+export const MfaErrors = {
+  invalidCode: () => ProblemException.unauthorized('invalid_mfa_code', 'The code or passkey was not accepted (wrong, already used, or expired)'),
+  invalidMfaToken: () => ProblemException.unauthorized('invalid_mfa_token', 'The sign-in step has expired or was already used; sign in again'),
+  noPendingTotp: () => ProblemException.notFound('No TOTP setup is waiting for confirmation: call POST /auth/mfa/totp/setup first'),
+  totpNotEnabled: () => ProblemException.notFound('TOTP is not enabled for this account'),
+  noFactor: () => ProblemException.notFound('Recovery codes need an enabled second factor (TOTP or a passkey)'),
+} as const;

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { MIGRATIONS } from '@app/database';
 import { Api } from './support/http-client';
+import { SoftAuthenticator } from './support/soft-authenticator';
+import { totpCode } from './support/totp';
 import { ServerProcess, startApi, stopAll } from './support/processes';
 
 /**
@@ -101,6 +103,57 @@ describe('Embedded mode: no DATABASE_URL, no REDIS_URL', () => {
     expect([reuse.status, reuse.body.code]).toEqual([401, 'refresh_token_reused']);
     const dead = await fetch(`${base}/auth/me`, { headers: { authorization: `Bearer ${next.body.access_token}` } });
     expect(dead.status).toBe(401);
+  });
+
+  it('second factors and passkeys on PGlite and the in-process store: TOTP sign-in, a recovery code, a passkey', async () => {
+    expect(first).toBeDefined();
+    const base = `${first.url}/api/v1`;
+    const call = async (method: string, path: string, body?: unknown, token?: string) => {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (token) headers.authorization = `Bearer ${token}`;
+      const res = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, any> };
+    };
+    const credentials = { email: 'embedded-mfa@example.test', password: 'Correct-Horse-7' };
+    expect((await call('POST', '/auth/register', credentials)).status).toBe(201);
+    const tokens = (await call('POST', '/auth/login', credentials)).body;
+
+    const setup = await call('POST', '/auth/mfa/totp/setup', {}, tokens.access_token);
+    expect(setup.status).toBe(200);
+    const t0 = Date.now();
+    const confirm = await call('POST', '/auth/mfa/totp/confirm', { code: totpCode(setup.body.secret, t0) }, tokens.access_token);
+    expect([confirm.status, confirm.body.recovery_codes?.length]).toEqual([200, 10]);
+
+    const challenge = await call('POST', '/auth/login', credentials);
+    expect(challenge.body).toMatchObject({ mfa_required: true, methods: ['totp', 'recovery_code'] });
+    const wrong = await call('POST', '/auth/mfa/verify', { mfa_token: challenge.body.mfa_token, code: totpCode(setup.body.secret, t0) });
+    expect([wrong.status, wrong.body.code]).toEqual([401, 'invalid_mfa_code']); // that step was spent by the confirmation
+    const done = await call('POST', '/auth/mfa/verify', { mfa_token: challenge.body.mfa_token, code: totpCode(setup.body.secret, t0 + 30_000) });
+    expect(done.status).toBe(200);
+    const viaRecovery = await call('POST', '/auth/mfa/verify', {
+      mfa_token: (await call('POST', '/auth/login', credentials)).body.mfa_token,
+      recovery_code: confirm.body.recovery_codes[0],
+    });
+    expect(viaRecovery.status).toBe(200);
+
+    const auth = new SoftAuthenticator();
+    const options = await call('POST', '/auth/passkeys/register/options', {}, done.body.access_token);
+    const origin = 'http://localhost:5173'; // the default FRONTEND_URL: the relying party
+    const added = await call(
+      'POST',
+      '/auth/passkeys/register/verify',
+      { response: auth.createCredential(options.body as never, { origin }) },
+      done.body.access_token,
+    );
+    expect(added.status).toBe(201);
+    const loginOptions = await call('POST', '/auth/passkeys/login/options', {});
+    const passkey = await call('POST', '/auth/passkeys/login/verify', {
+      challenge_id: loginOptions.body.challenge_id,
+      response: auth.getAssertion(loginOptions.body.options as never, { origin }),
+    });
+    expect([passkey.status, passkey.body.user?.email]).toEqual([200, credentials.email]);
+    const listed = await call('GET', '/users/passkeys', undefined, passkey.body.access_token);
+    expect(listed.body.items).toHaveLength(1);
   });
 
   it(

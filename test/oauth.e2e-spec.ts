@@ -5,6 +5,8 @@ import { TEST_REDIS_URL } from './support/env';
 import { type FakeProvider, FakeOAuthServer } from './support/fake-oauth';
 import { TcpProxy } from './support/tcp-proxy';
 import { startTestApp, TestApp } from './support/test-app';
+import { totpCode } from './support/totp';
+import { decode } from 'jsonwebtoken';
 
 const PROBLEM = /^application\/problem\+json/;
 const FRONTEND_CALLBACK = 'http://app.test/oauth/callback';
@@ -361,6 +363,32 @@ describe('OAuth: sign-in and the linking rules', () => {
     await t.sql(`UPDATE users SET is_active = false WHERE id = $1`, [user_id]);
     const res = await exchange(final.searchParams.get('code')!).expect(403);
     expect(res.body.code).toBe('account_disabled');
+  });
+
+  it('a provider sign-in of a user with a second factor ends with mfa_required; the code finishes it (amr oauth + otp)', async () => {
+    fake.setGoogleUser({ sub: nextId(), email: uniqueEmail('mfa-oauth'), email_verified: true });
+    const first = await signIn('google');
+    const setup = await t.http().post('/api/v1/auth/mfa/totp/setup').set('Authorization', `Bearer ${first.access_token}`).expect(200);
+    const t0 = Date.now();
+    await t
+      .http()
+      .post('/api/v1/auth/mfa/totp/confirm')
+      .set('Authorization', `Bearer ${first.access_token}`)
+      .send({ code: totpCode(setup.body.secret, t0) })
+      .expect(200);
+    const before = await counts();
+    const { final } = await flow('google');
+    const res = await exchange(final.searchParams.get('code')!).expect(200);
+    expect(res.body).toEqual({ mfa_required: true, mfa_token: expect.any(String), methods: ['totp', 'recovery_code'], expires_in: 300 });
+    expect(await counts()).toEqual(before);
+    const done = await t
+      .http()
+      .post('/api/v1/auth/mfa/verify')
+      .send({ mfa_token: res.body.mfa_token, code: totpCode(setup.body.secret, t0 + 30_000) })
+      .expect(200);
+    expect(decode(done.body.access_token)).toMatchObject({ amr: ['oauth', 'otp'] });
+    const [row] = await t.sql<{ auth_method: string }>(`SELECT auth_method FROM sessions WHERE id = $1`, [done.body.session_id]);
+    expect(row.auth_method).toBe('google');
   });
 
   it('concurrent first sign-ins of one provider account create one user and one identity', async () => {

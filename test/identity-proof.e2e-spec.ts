@@ -2,6 +2,8 @@ import { OutboxDeliveryService } from '@app/email';
 import { PASSWORD, bearer, login, makeAdmin, register, registerAndLogin, uniqueEmail } from './support/auth';
 import { type FakeProvider, FakeOAuthServer } from './support/fake-oauth';
 import { FakeResend } from './support/fake-resend';
+import { SoftAuthenticator } from './support/soft-authenticator';
+import { totpCode } from './support/totp';
 import { startTestApp, TestApp } from './support/test-app';
 
 /**
@@ -124,6 +126,55 @@ describe('account takeover through linking (high)', () => {
       .set(...bearer(squatter.tokens.access_token))
       .expect(401);
     await t.http().post('/api/v1/auth/login').send({ email, password: PASSWORD }).expect(401);
+  });
+
+  it('a claim removes the second factors and passkeys the squatter enrolled (v1.2): their passkey no longer signs in', async () => {
+    const email = uniqueEmail('victim');
+    const squatter = await registerAndLogin(t, email);
+    // the squatter adds a passkey and a TOTP to the never-verified account
+    const origin = t.config.mfa.webauthn.origins[0];
+    const key = new SoftAuthenticator();
+    const options = await t
+      .http()
+      .post('/api/v1/auth/passkeys/register/options')
+      .set(...bearer(squatter.tokens.access_token))
+      .expect(200);
+    await t
+      .http()
+      .post('/api/v1/auth/passkeys/register/verify')
+      .set(...bearer(squatter.tokens.access_token))
+      .send({ response: key.createCredential(options.body, { origin }) })
+      .expect(201);
+    const setup = await t
+      .http()
+      .post('/api/v1/auth/mfa/totp/setup')
+      .set(...bearer(squatter.tokens.access_token))
+      .expect(200);
+    await t
+      .http()
+      .post('/api/v1/auth/mfa/totp/confirm')
+      .set(...bearer(squatter.tokens.access_token))
+      .send({ code: totpCode(setup.body.secret) })
+      .expect(200);
+
+    // the owner proves the mailbox (password reset) and claims the account
+    await t.http().post('/api/v1/auth/password-reset').send({ email }).expect(202);
+    await deliver();
+    const token = tokenOf(resend.lastLink(email, 'Reset your password'));
+    await t.http().post('/api/v1/auth/password-reset/complete').send({ token, password: 'Owner-Owns-This-Now-42' }).expect(204);
+
+    const loginOptions = await t.http().post('/api/v1/auth/passkeys/login/options').send({}).expect(200);
+    const viaPasskey = await t
+      .http()
+      .post('/api/v1/auth/passkeys/login/verify')
+      .send({ challenge_id: loginOptions.body.challenge_id, response: key.getAssertion(loginOptions.body.options, { origin }) });
+    expect(viaPasskey.status).toBe(401);
+    // the owner signs in with the new password alone: no squatter's TOTP stands in the way
+    const owner = await t.http().post('/api/v1/auth/login').send({ email, password: 'Owner-Owns-This-Now-42' }).expect(200);
+    expect(owner.body.user).toMatchObject({ id: squatter.id, mfa_enabled: false, email_verified: true });
+    expect(await auditOf(squatter.id, 'passkey.removed')).toEqual([
+      expect.objectContaining({ metadata: expect.objectContaining({ reason: 'account_claimed' }) }),
+    ]);
   });
 
   it('a completed password reset claims a never-verified account: identities linked before are removed', async () => {

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { UsersModule } from '@app/users';
 import { MfaChallenges } from './challenges/mfa-challenges';
+import { MfaClaimedAccountListener } from './claimed-account.listener';
 import { MfaController } from './mfa.controller';
 import { MfaService } from './mfa.service';
 import { PasskeysRepository } from './passkeys/passkeys.repository';
@@ -14,7 +15,7 @@ import { TotpService } from './totp/totp.service';
 @Module({
   imports: [UsersModule],
   controllers: [MfaController, PasskeysController],
-  providers: [MfaService, MfaChallenges, TotpRepository, TotpService, RecoveryCodes, PasskeysRepository, PasskeysService],
+  providers: [MfaClaimedAccountListener, MfaService, MfaChallenges, TotpRepository, TotpService, RecoveryCodes, PasskeysRepository, PasskeysService],
   exports: [MfaService, MfaChallenges, PasskeysService],
 })
 export class MfaModule {}

@@ -4,6 +4,7 @@ import { sleep, waitFor } from '../support/net';
 import { RedisServer, ServerProcess, startApi, stopAll } from '../support/processes';
 import { createTestDatabase, detailedHealth, HEALTH_TOKEN, note, PASSWORD, TestDatabase, uniqueEmail } from './support/scenario';
 import { Tally, Traffic } from './support/traffic';
+import { totpCode } from '../support/totp';
 
 /**
  * Redis is killed (SIGKILL, no persistence: it comes back empty) while logins and authenticated
@@ -104,6 +105,42 @@ describe('Fault: Redis killed while traffic flows', () => {
         10000,
       );
     }
+    expect(node.child.exitCode).toBeNull();
+  });
+
+  it('a user with a second factor is never signed in while Redis is down: 503, not tokens; back to mfa_required after', async () => {
+    const email = uniqueEmail('redis-mfa');
+    const me = await api.account(email, PASSWORD);
+    const bearer = { authorization: `Bearer ${me.access_token}` };
+    const setup = await api.send({ method: 'POST', path: '/api/v1/auth/mfa/totp/setup', headers: bearer });
+    expect(setup.status).toBe(200);
+    const t0 = Date.now();
+    const secret = (setup.body as { secret: string }).secret;
+    const confirm = await api.send({ method: 'POST', path: '/api/v1/auth/mfa/totp/confirm', headers: bearer, body: { code: totpCode(secret, t0) } });
+    expect(confirm.status).toBe(200);
+    const pending = await api.login(email, PASSWORD);
+    expect(pending.body).toMatchObject({ mfa_required: true });
+
+    await redis.kill('SIGKILL');
+    try {
+      const login = await api.login(email, PASSWORD);
+      expect([login.status, (login.body as { code?: string }).code]).toEqual([503, 'service_unavailable']);
+      const verify = await api.send({
+        method: 'POST',
+        path: '/api/v1/auth/mfa/verify',
+        body: { mfa_token: (pending.body as { mfa_token: string }).mfa_token, code: totpCode(secret, t0 + 30_000) },
+      });
+      expect(verify.status).toBe(503);
+      const passkey = await api.send({ method: 'POST', path: '/api/v1/auth/passkeys/login/options', body: {} });
+      expect(passkey.status).toBe(503);
+    } finally {
+      await redis.start();
+    }
+    await waitFor(
+      'a sign-in asks for the second factor again',
+      async () => ((await api.login(email, PASSWORD)).body as { mfa_required?: boolean }).mfa_required === true,
+      10000,
+    );
     expect(node.child.exitCode).toBeNull();
   });
 });

@@ -242,6 +242,23 @@ describe('managing passkeys', () => {
     expect(second.status).toBe(201);
   });
 
+  it('a passkey counts as a way in: an account without a password may unlink its only provider when it has one', async () => {
+    const me = await registerAndLogin(t);
+    await t.sql(`INSERT INTO oauth_identities (user_id, provider, provider_user_id, email) VALUES ($1, 'google', $2, $3)`, [me.id, `g-${me.id}`, me.email]);
+    await t.sql(`UPDATE users SET password_hash = NULL WHERE id = $1`, [me.id]);
+    const refused = await t
+      .http()
+      .delete('/api/v1/users/identities/google')
+      .set(...bearer(me.tokens.access_token));
+    expect([refused.status, refused.body.code]).toEqual([409, 'last_login_method']);
+    await addPasskey(me.tokens);
+    await t
+      .http()
+      .delete('/api/v1/users/identities/google')
+      .set(...bearer(me.tokens.access_token))
+      .expect(204);
+  });
+
   it('removing the last factor turns mfa_enabled off: sign-in is one step again', async () => {
     const me = await registerAndLogin(t);
     const { res } = await addPasskey(me.tokens);

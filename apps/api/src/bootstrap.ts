@@ -1,8 +1,8 @@
 import fastifyCookie from '@fastify/cookie';
-import { RequestMethod } from '@nestjs/common';
+import { type INestApplication, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
@@ -24,6 +24,7 @@ import {
   sendProblem,
 } from '@app/common';
 import { AppModule } from './app.module';
+import { createOpenApiDocument } from './openapi/openapi-document';
 
 export { API_PREFIX } from '@app/common';
 
@@ -97,32 +98,25 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   registerBodyParsers(fastify);
   await app.register(fastifyCookie);
 
+  setGlobalPrefix(app);
+  app.useGlobalPipes(new AppValidationPipe());
+  app.useGlobalFilters(new ProblemDetailsFilter());
+
+  // the API's own description: served in development, off in production unless DOCS_ENABLED=true
+  if (config.app.docsEnabled) {
+    SwaggerModule.setup('docs', app, createOpenApiDocument(app, config), { jsonDocumentUrl: 'docs-json' });
+  }
+  return app;
+}
+
+/** Routes live under /api/v1, except the probes and the scrape that load balancers and Prometheus call by a fixed path. */
+export function setGlobalPrefix(app: INestApplication): void {
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'health', method: RequestMethod.GET },
       { path: 'metrics', method: RequestMethod.GET },
     ],
   });
-  app.useGlobalPipes(new AppValidationPipe());
-  app.useGlobalFilters(new ProblemDetailsFilter());
-
-  // the API's own description: served in development, off in production unless DOCS_ENABLED=true
-  if (config.app.docsEnabled) {
-    const document = SwaggerModule.createDocument(
-      app,
-      new DocumentBuilder()
-        .setTitle('Identity API')
-        .setDescription(
-          'Sign-up, sign-in, sessions, social login, email verification, password reset, roles, audit and health. ' +
-            'Every error is an RFC 9457 problem document (application/problem+json) with a stable `code`.',
-        )
-        .setVersion(config.app.version)
-        .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-        .build(),
-    );
-    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
-  }
-  return app;
 }
 
 type Hook = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void;

@@ -7,7 +7,11 @@ import { ExtractJwt } from 'passport-jwt';
 import type { FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { clientBucket, CommonErrors, IS_PUBLIC_KEY, OPTIONAL_AUTH_KEY, ProblemException } from '@app/common';
+import { SessionsErrors } from '@app/sessions';
 import { AuthErrors } from '../errors';
+
+/** The 401s of a route behind this guard (with JwtStrategy's): the OpenAPI document lists them on every bearer route. */
+export const ACCESS_TOKEN_PROBLEMS = [CommonErrors.unauthenticated, AuthErrors.tokenExpired, AuthErrors.tokenInvalid, SessionsErrors.tokenRevoked] as const;
 
 /**
  * Global: every route needs a valid access token unless marked @Public(). A request whose token

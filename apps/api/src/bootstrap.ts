@@ -131,12 +131,37 @@ type Hook = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) =
 function requestFront(config: AppConfig): Hook {
   const logRequest = pinoHttp(httpLoggerOptions(config), requestLogDestination(config));
   const securityHeaders = helmet();
+  const docsSecurityHeaders = helmet({ contentSecurityPolicy: { directives: docsPageCsp(config) } });
   return (request, reply, done) => {
     const raw = request.raw as AnnotatedRawRequest;
     raw.id = request.id;
     raw.routePattern = routePatternOf(request);
     reply.raw.setHeader('X-Request-Id', request.id);
     logRequest(raw, reply.raw);
-    securityHeaders(raw, reply.raw, (err?: unknown) => done(err as Error | undefined));
+    const headers = servesDocsPage(request) ? docsSecurityHeaders : securityHeaders;
+    headers(raw, reply.raw, (err?: unknown) => done(err as Error | undefined));
+  };
+}
+
+/**
+ * The Swagger UI page (/docs) and its files (/docs/…), by the route the request matched (never an
+ * API route, whatever the URL's spelling); /docs-json is data and keeps the API's headers.
+ */
+function servesDocsPage(request: FastifyRequest): boolean {
+  const route = request.routeOptions?.url;
+  return typeof route === 'string' && (route === '/docs' || route.startsWith('/docs/'));
+}
+
+/**
+ * helmet's default policy, except what breaks the page: over plain http (PUBLIC_URL http://, i.e.
+ * development, or a private network) `upgrade-insecure-requests` makes the browser fetch the page's
+ * own scripts and styles over https, which fails on any host but localhost (a blank page). And
+ * "Try it out" calls the document's server, PUBLIC_URL, which may be another origin than the page's.
+ */
+function docsPageCsp(config: AppConfig): Record<string, string[] | null> {
+  const publicUrl = new URL(config.app.publicUrl);
+  return {
+    'connect-src': ["'self'", publicUrl.origin],
+    'upgrade-insecure-requests': publicUrl.protocol === 'https:' ? [] : null,
   };
 }

@@ -1,8 +1,8 @@
 import fastifyCookie from '@fastify/cookie';
-import { RequestMethod } from '@nestjs/common';
+import { type INestApplication, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
@@ -24,6 +24,7 @@ import {
   sendProblem,
 } from '@app/common';
 import { AppModule } from './app.module';
+import { createOpenApiDocument } from './openapi/openapi-document';
 
 export { API_PREFIX } from '@app/common';
 
@@ -97,32 +98,25 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   registerBodyParsers(fastify);
   await app.register(fastifyCookie);
 
+  setGlobalPrefix(app);
+  app.useGlobalPipes(new AppValidationPipe());
+  app.useGlobalFilters(new ProblemDetailsFilter());
+
+  // the API's own description: served in development, off in production unless DOCS_ENABLED=true
+  if (config.app.docsEnabled) {
+    SwaggerModule.setup('docs', app, createOpenApiDocument(app, config), { jsonDocumentUrl: 'docs-json' });
+  }
+  return app;
+}
+
+/** Routes live under /api/v1, except the probes and the scrape that load balancers and Prometheus call by a fixed path. */
+export function setGlobalPrefix(app: INestApplication): void {
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'health', method: RequestMethod.GET },
       { path: 'metrics', method: RequestMethod.GET },
     ],
   });
-  app.useGlobalPipes(new AppValidationPipe());
-  app.useGlobalFilters(new ProblemDetailsFilter());
-
-  // the API's own description: served in development, off in production unless DOCS_ENABLED=true
-  if (config.app.docsEnabled) {
-    const document = SwaggerModule.createDocument(
-      app,
-      new DocumentBuilder()
-        .setTitle('Identity API')
-        .setDescription(
-          'Sign-up, sign-in, sessions, social login, email verification, password reset, roles, audit and health. ' +
-            'Every error is an RFC 9457 problem document (application/problem+json) with a stable `code`.',
-        )
-        .setVersion(config.app.version)
-        .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-        .build(),
-    );
-    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
-  }
-  return app;
 }
 
 type Hook = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void;
@@ -137,12 +131,37 @@ type Hook = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) =
 function requestFront(config: AppConfig): Hook {
   const logRequest = pinoHttp(httpLoggerOptions(config), requestLogDestination(config));
   const securityHeaders = helmet();
+  const docsSecurityHeaders = helmet({ contentSecurityPolicy: { directives: docsPageCsp(config) } });
   return (request, reply, done) => {
     const raw = request.raw as AnnotatedRawRequest;
     raw.id = request.id;
     raw.routePattern = routePatternOf(request);
     reply.raw.setHeader('X-Request-Id', request.id);
     logRequest(raw, reply.raw);
-    securityHeaders(raw, reply.raw, (err?: unknown) => done(err as Error | undefined));
+    const headers = servesDocsPage(request) ? docsSecurityHeaders : securityHeaders;
+    headers(raw, reply.raw, (err?: unknown) => done(err as Error | undefined));
+  };
+}
+
+/**
+ * The Swagger UI page (/docs) and its files (/docs/…), by the route the request matched (never an
+ * API route, whatever the URL's spelling); /docs-json is data and keeps the API's headers.
+ */
+function servesDocsPage(request: FastifyRequest): boolean {
+  const route = request.routeOptions?.url;
+  return typeof route === 'string' && (route === '/docs' || route.startsWith('/docs/'));
+}
+
+/**
+ * helmet's default policy, except what breaks the page: over plain http (PUBLIC_URL http://, i.e.
+ * development, or a private network) `upgrade-insecure-requests` makes the browser fetch the page's
+ * own scripts and styles over https, which fails on any host but localhost (a blank page). And
+ * "Try it out" calls the document's server, PUBLIC_URL, which may be another origin than the page's.
+ */
+function docsPageCsp(config: AppConfig): Record<string, string[] | null> {
+  const publicUrl = new URL(config.app.publicUrl);
+  return {
+    'connect-src': ["'self'", publicUrl.origin],
+    'upgrade-insecure-requests': publicUrl.protocol === 'https:' ? [] : null,
   };
 }

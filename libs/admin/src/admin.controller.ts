@@ -1,15 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiConflictResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Actor, type AuthContext, CurrentUser, Roles, toPage } from '@app/common';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Actor, ApiProblems, type AuthContext, CurrentUser, Roles, toPage } from '@app/common';
 import { AdminAuditQueryDto, AuditPageDto, AuditService } from '@app/audit';
-import { AdminSessionDto, AdminSessionPageDto, AdminSessionQueryDto, SessionIdParam, SessionsService } from '@app/sessions';
-import { UserDto } from '@app/users';
+import { AdminSessionDto, AdminSessionPageDto, AdminSessionQueryDto, SessionIdParam, SessionsErrors, SessionsService } from '@app/sessions';
+import { UserDto, UsersErrors } from '@app/users';
 import { AdminService } from './admin.service';
 import { AdminUserQueryDto, UpdateUserDto, UserIdParam, UserPageDto } from './dto/admin.dto';
+import { AdminErrors } from './errors';
 
 @ApiTags('admin')
 @ApiBearerAuth()
-@ApiForbiddenResponse({ description: 'forbidden: the caller is not an admin' })
 @Roles('admin')
 @Controller('admin')
 export class AdminController {
@@ -28,7 +28,9 @@ export class AdminController {
   }
 
   @Get('users/:id')
+  @ApiOperation({ summary: 'One user' })
   @ApiOkResponse({ type: UserDto })
+  @ApiProblems(UsersErrors.userNotFound)
   async user(@Param() p: UserIdParam): Promise<UserDto> {
     return UserDto.from(await this.admin.getUser(p.id));
   }
@@ -36,7 +38,7 @@ export class AdminController {
   @Patch('users/:id')
   @ApiOperation({ summary: "Change role / active status, or unlock; disabling revokes all the user's sessions at once" })
   @ApiOkResponse({ type: UserDto })
-  @ApiConflictResponse({ description: 'self_modification (an admin cannot demote or disable itself), last_admin' })
+  @ApiProblems(AdminErrors.emptyChange, UsersErrors.userNotFound, AdminErrors.selfModification, AdminErrors.lastAdmin)
   async update(@Actor() actor: Actor, @Param() p: UserIdParam, @Body() dto: UpdateUserDto): Promise<UserDto> {
     return UserDto.from(await this.admin.updateUser(actor, p.id, dto));
   }
@@ -54,7 +56,9 @@ export class AdminController {
 
   @Delete('users/:id/sessions')
   @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke every session of a user; their access tokens stop working at once' })
   @ApiNoContentResponse()
+  @ApiProblems(UsersErrors.userNotFound)
   async revokeUserSessions(@Actor() actor: Actor, @Param() p: UserIdParam): Promise<void> {
     await this.admin.revokeUserSessions(actor, p.id);
   }
@@ -71,6 +75,7 @@ export class AdminController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke a session; its access tokens stop working at once' })
   @ApiNoContentResponse()
+  @ApiProblems(SessionsErrors.sessionNotFound)
   async revokeSession(@Actor() actor: Actor, @Param() p: SessionIdParam): Promise<void> {
     await this.sessions.revokeAny(p.id, actor);
   }

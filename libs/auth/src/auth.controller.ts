@@ -2,32 +2,37 @@ import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common'
 import {
   ApiBearerAuth,
   ApiBody,
-  ApiConflictResponse,
   ApiCreatedResponse,
   ApiExtraModels,
-  ApiForbiddenResponse,
-  ApiHeader,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Actor, type AuthContext, Client, type ClientInfo, CommonErrors, CurrentUser, MfaEnrolment, OptionalAuth, Public, RecentAuth } from '@app/common';
-import { UserDto } from '@app/users';
+import {
+  Actor,
+  ApiProblems,
+  ApiSuccessHeaders,
+  type AuthContext,
+  Client,
+  type ClientInfo,
+  CommonErrors,
+  CurrentUser,
+  MfaEnrolment,
+  OptionalAuth,
+  Public,
+  RecentAuth,
+} from '@app/common';
+import { SessionsErrors } from '@app/sessions';
+import { UserDto, UsersErrors } from '@app/users';
 import { AuthCookies } from './auth-cookies';
 import { AuthService } from './auth.service';
+import { ApiCookieMode, COOKIE_ANSWERS } from './cookie-mode.openapi';
 import { ChangePasswordDto, CsrfTokenDto, LoginDto, MfaChallengeDto, RefreshDto, RegisterDto, TokenPairDto } from './dto/auth.dto';
+import { AuthErrors } from './errors';
 import { RateLimit } from './throttling/rate-limit.decorator';
-
-const COOKIE_MODE = {
-  name: 'X-Auth-Mode',
-  required: false,
-  description: '`cookie`: the refresh token is set as an HttpOnly cookie (plus a csrf_token cookie) and left out of the body',
-};
 
 @ApiTags('auth')
 @Controller('auth')
@@ -42,7 +47,7 @@ export class AuthController {
   @Post('register')
   @ApiOperation({ summary: 'Create an account (sends a verification email)' })
   @ApiCreatedResponse({ type: UserDto })
-  @ApiConflictResponse({ description: 'email_taken' })
+  @ApiProblems(UsersErrors.emailTaken)
   async register(@Body() dto: RegisterDto, @Client() client: ClientInfo): Promise<UserDto> {
     return UserDto.from(await this.auth.register(dto, client));
   }
@@ -51,16 +56,19 @@ export class AuthController {
   @RateLimit('login')
   @Post('login')
   @HttpCode(200)
-  @ApiHeader(COOKIE_MODE)
+  @ApiCookieMode('issued')
   @ApiOperation({ summary: 'Sign in with email and password; creates a session' })
   @ApiExtraModels(TokenPairDto, MfaChallengeDto)
   @ApiOkResponse({
     description: 'the TokenPair, or (v1.2) when the user has a second factor `{mfa_required, mfa_token, methods, expires_in}` for POST /auth/mfa/verify',
     schema: { oneOf: [{ $ref: getSchemaPath(TokenPairDto) }, { $ref: getSchemaPath(MfaChallengeDto) }] },
   })
-  @ApiUnauthorizedResponse({ description: 'invalid_credentials (same body whether or not the email exists)' })
-  @ApiForbiddenResponse({ description: 'account_disabled, email_not_verified (only after a correct password)' })
-  @ApiTooManyRequestsResponse({ description: 'rate_limited (Retry-After); 423 account_locked (Retry-After)' })
+  @ApiProblems(
+    [AuthErrors.invalidCredentials, 'the same answer whether or not the email exists'],
+    [SessionsErrors.accountDisabled, 'only after a correct password'],
+    [AuthErrors.emailNotVerified, 'REQUIRE_EMAIL_VERIFICATION=true, only after a correct password'],
+    [AuthErrors.accountLocked, 'LOCKOUT_THRESHOLD failed attempts for this email; for LOCKOUT_DURATION'],
+  )
   async login(
     @Body() dto: LoginDto,
     @Client() client: ClientInfo,
@@ -74,8 +82,7 @@ export class AuthController {
   @RateLimit('refresh')
   @Post('refresh')
   @HttpCode(200)
-  @ApiHeader(COOKIE_MODE)
-  @ApiHeader({ name: 'X-CSRF-Token', required: false, description: 'required when the refresh_token cookie is used' })
+  @ApiCookieMode('issued', { csrf: true })
   @ApiOperation({
     summary: 'Rotate the refresh token (body, or the refresh_token cookie + X-CSRF-Token)',
     description:
@@ -83,8 +90,13 @@ export class AuthController {
       'any older token revokes the session (401 refresh_token_reused).',
   })
   @ApiOkResponse({ type: TokenPairDto })
-  @ApiUnauthorizedResponse({ description: 'invalid_refresh_token, refresh_token_reused' })
-  @ApiForbiddenResponse({ description: 'csrf_failed, account_disabled' })
+  @ApiProblems(
+    [AuthErrors.refreshTokenMissing, 'no refresh_token in the body and no cookie'],
+    [SessionsErrors.invalidRefreshToken, 'also: cookie mode without the cookie'],
+    SessionsErrors.refreshTokenReused,
+    AuthErrors.csrfFailed,
+    SessionsErrors.accountDisabled,
+  )
   async refresh(
     @Body() dto: RefreshDto,
     @Client() client: ClientInfo,
@@ -105,7 +117,13 @@ export class AuthController {
     description: 'Authenticated by the bearer token, or (cookie mode) by the refresh_token cookie + X-CSRF-Token, or a refresh_token in the body.',
   })
   @ApiBody({ type: RefreshDto, required: false })
+  @ApiCookieMode('cleared', { csrf: true })
   @ApiNoContentResponse()
+  @ApiProblems(
+    [CommonErrors.unauthenticated, 'no bearer token, refresh_token or cookie'],
+    [SessionsErrors.invalidRefreshToken, 'the refresh token of the body or cookie'],
+    AuthErrors.csrfFailed,
+  )
   async logout(
     @CurrentUser() me: AuthContext | undefined,
     @Body() dto: RefreshDto,
@@ -134,6 +152,7 @@ export class AuthController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Revoke every session of the caller' })
   @ApiNoContentResponse()
+  @ApiSuccessHeaders(COOKIE_ANSWERS.cleared)
   async logoutAll(
     @CurrentUser() me: AuthContext,
     @Actor() actor: Actor,
@@ -153,7 +172,8 @@ export class AuthController {
       'Sets the matching csrf_token cookie and the X-CSRF-Token header too. CORS-restricted like every route.',
   })
   @ApiOkResponse({ type: CsrfTokenDto })
-  @ApiUnauthorizedResponse({ description: 'invalid_refresh_token: no refresh_token cookie came with the request' })
+  @ApiSuccessHeaders(COOKIE_ANSWERS.csrf)
+  @ApiProblems([SessionsErrors.invalidRefreshToken, 'no refresh_token cookie came with the request'])
   csrf(@Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply): CsrfTokenDto {
     res.header('Cache-Control', 'no-store');
     return { csrf_token: this.cookies.reissueCsrf(req, res) };
@@ -175,6 +195,7 @@ export class AuthController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Change the password; revokes every other session of the user' })
   @ApiNoContentResponse()
+  @ApiProblems(AuthErrors.invalidCurrentPassword)
   async changePassword(@CurrentUser() me: AuthContext, @Body() dto: ChangePasswordDto, @Actor() actor: Actor): Promise<void> {
     await this.auth.changePassword(me, dto, actor);
   }

@@ -8,3 +8,6 @@ export * from './lockout/lockout.service';
 export * from './tokens/access-token.service';
 export * from './throttling/rate-limit.decorator';
 export * from './dto/auth.dto';
+export { ACCESS_TOKEN_PROBLEMS } from './guards/jwt-auth.guard';
+export * from './cookie-mode.openapi';
+export { AuthErrors } from './errors';

@@ -25,3 +25,5 @@ export * from './util/timing';
 export * from './util/email';
 export * from './validation/text.validators';
 export * from './util/periodic-job';
+export * from './openapi/openapi.decorators';
+export * from './openapi/problem.schema';

@@ -1,13 +1,14 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBadRequestResponse, ApiConsumes, ApiFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiConsumes, ApiFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { AcceptsForm, Client, type ClientInfo, isFormBody, Public } from '@app/common';
+import { AcceptsForm, ApiProblems, Client, type ClientInfo, isFormBody, Public } from '@app/common';
 import { RateLimit } from '@app/auth';
 import { UserDto } from '@app/users';
 import { confirmationPage, confirmationPageCsp } from './confirmation-page';
 import { EmailOnlyDto, VerifyEmailDto, VerifyEmailQueryDto } from './email-verification.dto';
 import { EmailVerificationService } from './email-verification.service';
+import { EmailVerificationErrors } from './errors';
 
 @ApiTags('auth')
 @Public()
@@ -35,7 +36,7 @@ export class EmailVerificationController {
   @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
   @ApiOkResponse({ type: UserDto })
   @ApiFoundResponse({ description: 'form post: Location FRONTEND_URL/verify-email?status=success|error' })
-  @ApiBadRequestResponse({ description: 'invalid_token: bad, expired or used token (JSON)' })
+  @ApiProblems([EmailVerificationErrors.invalidLink, 'JSON body; a form post is redirected with status=error'])
   async verify(@Body() dto: VerifyEmailDto, @Client() client: ClientInfo, @Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     if (isFormBody(req)) {
       const verified = await this.verification.verifyLink(dto.token, client);

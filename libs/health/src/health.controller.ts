@@ -1,18 +1,9 @@
 import { Controller, Get, HttpCode, Inject, Res, UseGuards } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiForbiddenResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiResponse,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { Public } from '@app/common';
+import { ApiProblems, CommonErrors, ProblemException, Public } from '@app/common';
 import { BasicHealthDto, DatabaseCheckDto, DetailedHealthDto, ProbeDto } from './health.dto';
 import { HealthService } from './health.service';
 import { OpsAuthGuard } from './ops-auth.guard';
@@ -46,10 +37,11 @@ export class HealthController {
   }
 
   @Get('health/ready')
-  @HealthCheck()
+  // its own OpenAPI (terminus's would describe a report; this answers {status} or a problem document)
+  @HealthCheck({ noCache: true, swaggerDocumentation: false })
   @ApiOperation({ summary: 'Readiness: 200 when the database answers, else 503 service_unavailable' })
   @ApiOkResponse({ type: ProbeDto })
-  @ApiServiceUnavailableResponse({ description: 'problem details, code service_unavailable' })
+  @ApiProblems([ProblemException.unavailable, 'the database does not answer'])
   async ready(): Promise<ProbeDto> {
     await this.health.check([() => this.db.pingCheck('database', { timeout: 2000 })]);
     return { status: 'ok' };
@@ -69,8 +61,7 @@ export class HealthController {
   })
   @ApiOkResponse({ type: DetailedHealthDto, description: 'healthy or degraded' })
   @ApiResponse({ status: 503, type: DetailedHealthDto, description: 'unhealthy: the same report, with checks.database.status "down"' })
-  @ApiUnauthorizedResponse({ description: 'unauthorized: no HEALTH_TOKEN and no valid admin access token' })
-  @ApiForbiddenResponse({ description: 'forbidden: a valid access token of a non-admin' })
+  @ApiProblems([CommonErrors.roleRequired, 'a valid access token of a non-admin'])
   async detailed(@Res({ passthrough: true }) res: FastifyReply): Promise<DetailedHealthDto> {
     const report = await this.detailedHealth.detailed();
     if (report.status === 'unhealthy') res.status(503);
@@ -83,8 +74,7 @@ export class HealthController {
   @ApiOperation({ summary: 'Database check: latency, connection pool of this node, migrations', description: OPS_AUTH })
   @ApiOkResponse({ type: DatabaseCheckDto })
   @ApiResponse({ status: 503, type: DatabaseCheckDto, description: 'the database is unreachable: the same shape, status "down"' })
-  @ApiUnauthorizedResponse({ description: 'unauthorized' })
-  @ApiForbiddenResponse({ description: 'forbidden' })
+  @ApiProblems([CommonErrors.roleRequired, 'a valid access token of a non-admin'])
   async database(@Res({ passthrough: true }) res: FastifyReply): Promise<DatabaseCheckDto> {
     const check = await this.detailedHealth.database();
     if (check.status === 'down') res.status(503);

@@ -7,4 +7,10 @@ export const MfaErrors = {
   noPendingTotp: () => ProblemException.notFound('No TOTP setup is waiting for confirmation: call POST /auth/mfa/totp/setup first'),
   totpNotEnabled: () => ProblemException.notFound('TOTP is not enabled for this account'),
   noFactor: () => ProblemException.notFound('Recovery codes need an enabled second factor (TOTP or a passkey)'),
+  passkeyNotFound: () => ProblemException.notFound('Passkey not found'),
+  lastLoginMethod: () =>
+    ProblemException.conflict('last_login_method', 'This passkey is the only way you can sign in: add a password or another passkey first'),
+  registrationRefused: (message = 'the registration did not verify') =>
+    ProblemException.validation([{ field: 'response', message }], 'The passkey registration was not accepted'),
+  storeUnavailable: () => ProblemException.unavailable('The sign-in store is unavailable; try again shortly'),
 } as const;

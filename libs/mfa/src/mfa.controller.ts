@@ -1,9 +1,10 @@
 import { Body, Controller, Delete, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { Actor, type AuthContext, CurrentUser, MfaEnrolment, RecentAuth } from '@app/common';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Actor, ApiProblems, type AuthContext, CurrentUser, MfaEnrolment, RecentAuth } from '@app/common';
 import { UsersErrors, UsersRepository } from '@app/users';
 import { RecoveryCodesDto, TotpCodeDto, TotpSetupDto } from './dto/mfa.dto';
 import { MfaService } from './mfa.service';
+import { MfaErrors } from './errors';
 
 const RECENT = 'Needs a recent sign-in (within REAUTH_WINDOW, else 403 reauth_required).';
 
@@ -26,6 +27,7 @@ export class MfaController {
     description: `Pending until confirmed; a new setup replaces a pending one. ${RECENT}`,
   })
   @ApiOkResponse({ type: TotpSetupDto })
+  @ApiProblems(UsersErrors.userNotFound)
   async setup(@CurrentUser() me: AuthContext): Promise<TotpSetupDto> {
     const user = await this.users.findById(me.userId);
     if (!user) throw UsersErrors.userNotFound();
@@ -38,8 +40,10 @@ export class MfaController {
   @MfaEnrolment()
   @ApiOperation({ summary: 'Activate TOTP with a code from the app; returns 10 recovery codes', description: `Records mfa.enabled. ${RECENT}` })
   @ApiOkResponse({ type: RecoveryCodesDto })
-  @ApiUnauthorizedResponse({ description: 'invalid_mfa_code: the code does not match the pending secret' })
-  @ApiNotFoundResponse({ description: 'no setup is pending (or it is older than 15 minutes)' })
+  @ApiProblems(
+    [MfaErrors.invalidCode, 'the code does not match the pending secret'],
+    [MfaErrors.noPendingTotp, 'no setup is pending (or it is older than 15 minutes)'],
+  )
   async confirm(@CurrentUser() me: AuthContext, @Body() dto: TotpCodeDto, @Actor() actor: Actor): Promise<RecoveryCodesDto> {
     return { recovery_codes: await this.mfa.confirmTotp(me.userId, dto.code, actor) };
   }
@@ -49,7 +53,7 @@ export class MfaController {
   @RecentAuth()
   @ApiOperation({ summary: 'Remove TOTP', description: `Records mfa.disabled; recovery codes die with the last factor. ${RECENT}` })
   @ApiNoContentResponse()
-  @ApiNotFoundResponse({ description: 'TOTP is not enabled' })
+  @ApiProblems(MfaErrors.totpNotEnabled)
   async disable(@CurrentUser() me: AuthContext, @Actor() actor: Actor): Promise<void> {
     await this.mfa.disableTotp(me.userId, actor);
   }
@@ -59,7 +63,7 @@ export class MfaController {
   @RecentAuth()
   @ApiOperation({ summary: 'A new set of 10 recovery codes; the old set dies', description: RECENT })
   @ApiOkResponse({ type: RecoveryCodesDto })
-  @ApiNotFoundResponse({ description: 'no second factor is enabled' })
+  @ApiProblems(MfaErrors.noFactor)
   async regenerate(@CurrentUser() me: AuthContext, @Actor() actor: Actor): Promise<RecoveryCodesDto> {
     return { recovery_codes: await this.mfa.regenerateRecoveryCodes(me.userId, actor) };
   }

@@ -1,19 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
-import { Actor, type AuthContext, CurrentUser, decodeCursor, MfaEnrolment, PageQueryDto, RecentAuth, toPage } from '@app/common';
+import { Actor, ApiProblems, type AuthContext, CurrentUser, decodeCursor, MfaEnrolment, PageQueryDto, RecentAuth, toPage } from '@app/common';
 import { UsersErrors, UsersRepository } from '@app/users';
 import { PasskeyDto, PasskeyIdParam, PasskeyPageDto, RegisterPasskeyDto, RenamePasskeyDto } from './dto/passkey.dto';
 import { PasskeysService } from './passkeys/passkeys.service';
+import { MfaErrors } from './errors';
 
 const RECENT = 'Needs a recent sign-in (within REAUTH_WINDOW, else 403 reauth_required).';
 
@@ -36,6 +28,7 @@ export class PasskeysController {
     description: `Pass them to navigator.credentials.create() (e.g. @simplewebauthn/browser startRegistration); valid 5 minutes, once. ${RECENT}`,
   })
   @ApiOkResponse({ schema: { type: 'object', additionalProperties: true, description: 'PublicKeyCredentialCreationOptionsJSON' } })
+  @ApiProblems(MfaErrors.storeUnavailable)
   async registrationOptions(@CurrentUser() me: AuthContext): Promise<object> {
     const user = await this.users.findById(me.userId);
     if (!user) throw UsersErrors.userNotFound();
@@ -48,6 +41,13 @@ export class PasskeysController {
   @MfaEnrolment()
   @ApiOperation({ summary: 'Register the passkey the browser created', description: `Records passkey.added. ${RECENT}` })
   @ApiCreatedResponse({ type: PasskeyDto })
+  @ApiProblems(
+    [
+      MfaErrors.registrationRefused,
+      'no registration pending (options expire after 5 minutes, work once), or it did not verify (origin, RP ID, user verification, challenge)',
+    ],
+    MfaErrors.storeUnavailable,
+  )
   async register(@CurrentUser() me: AuthContext, @Body() dto: RegisterPasskeyDto, @Actor() actor: Actor): Promise<PasskeyDto> {
     return PasskeyDto.from(await this.passkeys.register(me.userId, dto.response as unknown as RegistrationResponseJSON, dto.name, actor));
   }
@@ -63,7 +63,7 @@ export class PasskeysController {
   @Patch('users/passkeys/:id')
   @ApiOperation({ summary: 'Rename one of the caller’s passkeys' })
   @ApiOkResponse({ type: PasskeyDto })
-  @ApiNotFoundResponse({ description: 'not_found (also for another user’s passkey)' })
+  @ApiProblems([MfaErrors.passkeyNotFound, 'also for another user’s passkey'])
   async rename(@CurrentUser() me: AuthContext, @Param() p: PasskeyIdParam, @Body() dto: RenamePasskeyDto): Promise<PasskeyDto> {
     return PasskeyDto.from(await this.passkeys.rename(me.userId, p.id, dto.name));
   }
@@ -73,8 +73,10 @@ export class PasskeysController {
   @RecentAuth()
   @ApiOperation({ summary: 'Remove one of the caller’s passkeys', description: `Records passkey.removed. ${RECENT}` })
   @ApiNoContentResponse()
-  @ApiNotFoundResponse({ description: 'not_found (also for another user’s passkey)' })
-  @ApiConflictResponse({ description: 'last_login_method: no password, no other passkey and no linked provider would be left' })
+  @ApiProblems(
+    [MfaErrors.passkeyNotFound, 'also for another user’s passkey'],
+    [MfaErrors.lastLoginMethod, 'no password, no other passkey and no linked provider would be left'],
+  )
   async remove(@CurrentUser() me: AuthContext, @Param() p: PasskeyIdParam, @Actor() actor: Actor): Promise<void> {
     await this.passkeys.remove(me.userId, p.id, actor);
   }

@@ -1,8 +1,9 @@
 import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
-import { ApiBearerAuth, ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { Actor, type AuthContext, CurrentUser, RecentAuth } from '@app/common';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Actor, ApiProblems, type AuthContext, CurrentUser, RecentAuth } from '@app/common';
 import { IdentityDto, IdentityListDto } from './dto/identity.dto';
 import { IdentitiesService } from './identities.service';
+import { OAuthErrors } from './oauth-errors';
 import { OAUTH_PROVIDERS } from './oauth-provider';
 
 @ApiTags('users', 'oauth')
@@ -24,8 +25,10 @@ export class IdentitiesController {
   @ApiParam({ name: 'provider', enum: OAUTH_PROVIDERS })
   @ApiOperation({ summary: 'Unlink a provider account from the caller' })
   @ApiNoContentResponse()
-  @ApiNotFoundResponse({ description: 'not_found: no account of this provider is linked (or unknown provider)' })
-  @ApiConflictResponse({ description: 'last_login_method: the caller has no password and no other enabled provider linked' })
+  @ApiProblems(
+    [OAuthErrors.identityNotFound, 'no account of this provider is linked, or an unknown provider'],
+    [OAuthErrors.lastLoginMethod, 'the caller has no password and no other enabled provider linked'],
+  )
   async unlink(@CurrentUser() me: AuthContext, @Param('provider') provider: string, @Actor() actor: Actor): Promise<void> {
     await this.identities.unlink(me, provider, actor);
   }

@@ -1,36 +1,17 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Redirect, Req, Res } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiConflictResponse,
-  ApiExtraModels,
-  ApiForbiddenResponse,
-  ApiFoundResponse,
-  ApiHeader,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiQuery,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-  getSchemaPath,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtraModels, ApiFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type AuthContext, Client, type ClientInfo, CurrentUser, ProblemException, Public, RecentAuth } from '@app/common';
-import { AuthCookies, MfaChallengeDto, TokenPairDto } from '@app/auth';
+import { ApiProblems, type AuthContext, Client, type ClientInfo, CurrentUser, ProblemException, Public, RecentAuth } from '@app/common';
+import { ApiCookieMode, AuthCookies, MfaChallengeDto, TokenPairDto } from '@app/auth';
+import { SessionsErrors } from '@app/sessions';
 import { AuthorizeUrlDto, ExchangeCodeDto, InitiateQueryDto, LinkProviderDto, OAuthProviderListDto } from './dto/oauth.dto';
 import { FlowCookie } from './flow/flow-cookie';
-import { describeCallbackErrors } from './oauth-errors';
+import { describeCallbackErrors, OAuthErrors } from './oauth-errors';
 import { OAUTH_PROVIDERS } from './oauth-provider';
 import { OAuthService } from './oauth.service';
 
 const PROVIDER_PARAM = { name: 'provider', enum: OAUTH_PROVIDERS, description: 'a configured provider; anything else → 404 not_found' };
-const COOKIE_MODE = {
-  name: 'X-Auth-Mode',
-  required: false,
-  description: '`cookie`: the refresh token is set as an HttpOnly cookie (plus a csrf_token cookie) and left out of the body',
-};
+const STORE_DOWN = 'the state store (Redis) is down';
 
 type Redirection = { url: string; statusCode: number };
 
@@ -65,9 +46,7 @@ export class OAuthController {
       'an unknown, used or expired ticket redirects to `FRONTEND_URL/oauth/callback?error=invalid_state`.',
   })
   @ApiFoundResponse({ description: "Location: the provider's authorize URL" })
-  @ApiBadRequestResponse({ description: 'validation_failed: redirect_to is not a path on FRONTEND_URL, or both redirect_to and link_ticket' })
-  @ApiNotFoundResponse({ description: 'not_found: unknown or unconfigured provider' })
-  @ApiServiceUnavailableResponse({ description: 'service_unavailable: the state store (Redis) is down' })
+  @ApiProblems([OAuthErrors.unknownProvider, 'unknown or unconfigured provider'], [ProblemException.unavailable, STORE_DOWN])
   async initiate(
     @Param('provider') provider: string,
     @Query() query: InitiateQueryDto,
@@ -101,7 +80,7 @@ export class OAuthController {
       `Failure: \`?error=<code>\` and nothing is created — ${describeCallbackErrors()}. No token ever appears in a URL.`,
   })
   @ApiFoundResponse({ description: 'Location: FRONTEND_URL/oauth/callback?code=… | ?linked=… | ?error=…' })
-  @ApiNotFoundResponse({ description: 'not_found: unknown or unconfigured provider' })
+  @ApiProblems([OAuthErrors.unknownProvider, 'unknown or unconfigured provider'])
   async callback(
     @Param('provider') provider: string,
     @Query() query: Record<string, unknown>,
@@ -119,16 +98,17 @@ export class OAuthController {
   @Public()
   @Post('exchange')
   @HttpCode(200)
-  @ApiHeader(COOKIE_MODE)
+  @ApiCookieMode('issued')
   @ApiOperation({ summary: 'Redeem the one-time code of a finished OAuth sign-in for a session (auth_method google/github)' })
   @ApiExtraModels(TokenPairDto, MfaChallengeDto)
   @ApiOkResponse({
     description: 'the TokenPair, or (v1.2) when the user has a second factor `{mfa_required, mfa_token, methods, expires_in}` for POST /auth/mfa/verify',
     schema: { oneOf: [{ $ref: getSchemaPath(TokenPairDto) }, { $ref: getSchemaPath(MfaChallengeDto) }] },
   })
-  @ApiBadRequestResponse({ description: 'invalid_token: unknown, expired (60 s) or already used code; validation_failed' })
-  @ApiForbiddenResponse({ description: 'account_disabled' })
-  @ApiServiceUnavailableResponse({ description: 'service_unavailable: the code store (Redis) is down' })
+  @ApiProblems([OAuthErrors.invalidExchangeCode, 'unknown, expired (60 s) or already used'], SessionsErrors.accountDisabled, [
+    ProblemException.unavailable,
+    STORE_DOWN,
+  ])
   async exchange(
     @Body() dto: ExchangeCodeDto,
     @Client() client: ClientInfo,
@@ -151,9 +131,12 @@ export class OAuthController {
       '`?error=provider_already_linked`, with nothing changed.',
   })
   @ApiOkResponse({ type: AuthorizeUrlDto })
-  @ApiConflictResponse({ description: 'provider_already_linked: the caller already has an account of this provider linked' })
-  @ApiForbiddenResponse({ description: 'email_not_verified: the caller has not verified their email address' })
-  @ApiNotFoundResponse({ description: 'not_found: unknown or unconfigured provider' })
+  @ApiProblems(
+    OAuthErrors.emailNotVerifiedForLink,
+    [OAuthErrors.unknownProvider, 'unknown or unconfigured provider'],
+    OAuthErrors.providerAlreadyLinked('google'),
+    [ProblemException.unavailable, STORE_DOWN],
+  )
   async link(@CurrentUser() me: AuthContext, @Param('provider') provider: string, @Body() dto: LinkProviderDto): Promise<AuthorizeUrlDto> {
     return { authorize_url: await this.oauth.startLink(me, provider, dto.redirect_to) };
   }

@@ -1,9 +1,10 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBadRequestResponse, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Client, type ClientInfo, Public } from '@app/common';
+import { ApiAcceptedResponse, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblems, Client, type ClientInfo, Public } from '@app/common';
 import { RateLimit } from '@app/auth';
 import { EmailOnlyDto } from '@app/email-verification';
 import { CompletePasswordResetDto } from './password-reset.dto';
+import { PasswordResetErrors } from './errors';
 import { PasswordResetService } from './password-reset.service';
 
 @ApiTags('auth')
@@ -26,7 +27,7 @@ export class PasswordResetController {
   @RateLimit('email')
   @ApiOperation({ summary: 'Set a new password with the mailed token (single use, PASSWORD_RESET_TTL); revokes every session' })
   @ApiNoContentResponse()
-  @ApiBadRequestResponse({ description: 'invalid_token, validation_failed (password policy)' })
+  @ApiProblems(PasswordResetErrors.invalidLink)
   async complete(@Body() dto: CompletePasswordResetDto, @Client() client: ClientInfo): Promise<void> {
     await this.reset.complete(dto.token, dto.password, client);
   }

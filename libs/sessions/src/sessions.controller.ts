@@ -1,7 +1,8 @@
 import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Actor, type AuthContext, CurrentUser, PageQueryDto, toPage } from '@app/common';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Actor, ApiProblems, type AuthContext, CurrentUser, PageQueryDto, toPage } from '@app/common';
 import { SessionDto, SessionIdParam, SessionPageDto } from './dto/session.dto';
+import { SessionsErrors } from './errors';
 import { SessionsService } from './sessions.service';
 
 @ApiTags('users')
@@ -22,7 +23,7 @@ export class SessionsController {
   @HttpCode(204)
   @ApiOperation({ summary: "Revoke one of the caller's sessions (another user's id → 404)" })
   @ApiNoContentResponse()
-  @ApiNotFoundResponse({ description: 'not_found' })
+  @ApiProblems([SessionsErrors.sessionNotFound, 'also for a session of another user'])
   async revoke(@CurrentUser() me: AuthContext, @Param() p: SessionIdParam, @Actor() actor: Actor): Promise<void> {
     await this.sessions.revokeOwn(me.userId, p.id, 'user_revoked', actor);
   }

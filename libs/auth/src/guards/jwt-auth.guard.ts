@@ -17,7 +17,11 @@ import {
   ProblemException,
   RECENT_AUTH_KEY,
 } from '@app/common';
+import { SessionsErrors } from '@app/sessions';
 import { AuthErrors } from '../errors';
+
+/** The 401s of a route behind this guard (with JwtStrategy's): the OpenAPI document lists them on every bearer route. */
+export const ACCESS_TOKEN_PROBLEMS = [CommonErrors.unauthenticated, AuthErrors.tokenExpired, AuthErrors.tokenInvalid, SessionsErrors.tokenRevoked] as const;
 
 /**
  * Global: every route needs a valid access token unless marked @Public(). A request whose token

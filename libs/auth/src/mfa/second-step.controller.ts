@@ -1,16 +1,11 @@
 import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiForbiddenResponse,
-  ApiHeader,
-  ApiOkResponse,
-  ApiOperation,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Actor, type AuthContext, Client, type ClientInfo, CurrentUser, MfaEnrolment, Public } from '@app/common';
+import { Actor, ApiProblems, type AuthContext, Client, type ClientInfo, CurrentUser, MfaEnrolment, Public } from '@app/common';
+import { MfaErrors } from '@app/mfa';
+import { SessionsErrors } from '@app/sessions';
+import { ApiCookieMode } from '../cookie-mode.openapi';
+import { AuthErrors } from '../errors';
 import { AuthCookies } from '../auth-cookies';
 import { TokenPairDto } from '../dto/auth.dto';
 import { RateLimit } from '../throttling/rate-limit.decorator';
@@ -38,7 +33,7 @@ export class SecondStepController {
   @RateLimit('login')
   @Post('mfa/verify')
   @HttpCode(200)
-  @ApiHeader({ name: 'X-Auth-Mode', required: false, description: '`cookie`: as for login' })
+  @ApiCookieMode('issued')
   @ApiOperation({
     summary: 'Finish a sign-in with a TOTP code, a recovery code or a passkey assertion',
     description:
@@ -46,9 +41,13 @@ export class SecondStepController {
       'A wrong answer counts toward the account lockout; the token dies after 5 wrong answers, after use and after 5 minutes.',
   })
   @ApiOkResponse({ type: TokenPairDto })
-  @ApiUnauthorizedResponse({ description: 'invalid_mfa_code (wrong, reused or expired code); invalid_mfa_token (unknown, used, expired, or dead)' })
-  @ApiForbiddenResponse({ description: 'account_disabled (disabled meanwhile)' })
-  @ApiServiceUnavailableResponse({ description: 'service_unavailable: the store of pending sign-ins (Redis) is down' })
+  @ApiProblems(
+    [MfaErrors.invalidCode, 'wrong, reused or expired code, or a passkey assertion that did not verify; counts toward the lockout'],
+    [MfaErrors.invalidMfaToken, 'unknown, used, expired, or dead after 5 wrong answers'],
+    [SessionsErrors.accountDisabled, 'disabled meanwhile'],
+    [AuthErrors.accountLocked, 'too many wrong answers (and passwords) for this account'],
+    [MfaErrors.storeUnavailable, 'the store of pending sign-ins (Redis) is down'],
+  )
   async verify(
     @Body() dto: MfaVerifyDto,
     @Client() client: ClientInfo,
@@ -71,7 +70,11 @@ export class SecondStepController {
       'Wrong answers count toward the account lockout.',
   })
   @ApiOkResponse({ type: ReauthenticatedDto })
-  @ApiUnauthorizedResponse({ description: 'invalid_credentials (wrong password), invalid_mfa_code (wrong code or passkey), or a bearer token problem' })
+  @ApiProblems(
+    [AuthErrors.invalidCredentials, 'wrong password'],
+    [MfaErrors.invalidCode, 'wrong code or passkey assertion'],
+    [AuthErrors.accountLocked, 'too many wrong answers for this account'],
+  )
   async reauthenticate(@CurrentUser() me: AuthContext, @Body() dto: ReauthenticateDto, @Actor() actor: Actor): Promise<ReauthenticatedDto> {
     return this.secondStep.reauthenticate(me, dto, actor);
   }
@@ -85,7 +88,7 @@ export class SecondStepController {
     description: 'Lists the user’s passkeys; the assertion then goes to POST /auth/mfa/verify as `webauthn` with the same mfa_token.',
   })
   @ApiOkResponse({ schema: { type: 'object', additionalProperties: true, description: 'PublicKeyCredentialRequestOptionsJSON' } })
-  @ApiUnauthorizedResponse({ description: 'invalid_mfa_token' })
+  @ApiProblems(MfaErrors.invalidMfaToken, MfaErrors.storeUnavailable)
   webauthnOptions(@Body() dto: MfaWebAuthnOptionsDto): Promise<object> {
     return this.secondStep.webauthnOptionsForMfa(dto.mfa_token);
   }
@@ -101,6 +104,7 @@ export class SecondStepController {
       'The same options (and challenge_id) serve POST /auth/reauthenticate with `webauthn`.',
   })
   @ApiOkResponse({ type: PasskeyLoginOptionsResultDto })
+  @ApiProblems(MfaErrors.storeUnavailable)
   passkeyLoginOptions(@Body() dto: PasskeyLoginOptionsDto): Promise<PasskeyLoginOptionsResultDto> {
     return this.secondStep.passkeyLoginOptions(dto.email);
   }
@@ -109,16 +113,18 @@ export class SecondStepController {
   @RateLimit('login')
   @Post('passkeys/login/verify')
   @HttpCode(200)
-  @ApiHeader({ name: 'X-Auth-Mode', required: false, description: '`cookie`: as for login' })
+  @ApiCookieMode('issued')
   @ApiOperation({
     summary: 'Passwordless sign-in with a passkey assertion: a TokenPair (auth_method passkey, amr hwk or swk)',
     description: 'User verification is required. No second step follows: a passkey with user verification is already two factors.',
   })
   @ApiOkResponse({ type: TokenPairDto })
-  @ApiUnauthorizedResponse({
-    description: 'invalid_mfa_code: the assertion did not verify (unknown credential, signature, origin, challenge used or expired, counter)',
-  })
-  @ApiForbiddenResponse({ description: 'account_disabled, email_not_verified' })
+  @ApiProblems(
+    [MfaErrors.invalidCode, 'the assertion did not verify (unknown credential, signature, origin, challenge used or expired, counter)'],
+    SessionsErrors.accountDisabled,
+    [AuthErrors.emailNotVerified, 'REQUIRE_EMAIL_VERIFICATION=true'],
+    MfaErrors.storeUnavailable,
+  )
   async passkeyLogin(
     @Body() dto: PasskeyLoginVerifyDto,
     @Client() client: ClientInfo,

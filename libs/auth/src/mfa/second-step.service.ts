@@ -195,6 +195,6 @@ async function storeCall<T>(call: () => Promise<T>): Promise<T> {
     return await call();
   } catch (err) {
     if (err instanceof ProblemException) throw err;
-    throw ProblemException.unavailable('The sign-in store is unavailable; try again shortly');
+    throw MfaErrors.storeUnavailable();
   }
 }

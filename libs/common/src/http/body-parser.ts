@@ -195,7 +195,7 @@ function forbiddenKeyPath(value: unknown, path: string, depth: number): string |
   return null;
 }
 
-const tooLarge = () => new ProblemException(413, 'payload_too_large', `The request body exceeds ${BODY_LIMIT_BYTES} bytes`);
-const invalidJson = () => new ProblemException(400, 'invalid_json', 'The request body is not valid JSON');
-const unsupportedEncoding = () => new ProblemException(415, 'unsupported_media_type', 'Unsupported content encoding or charset');
-const unreadable = () => new ProblemException(400, 'bad_request', 'The request body could not be read');
+const tooLarge = () => CommonErrors.payloadTooLarge(BODY_LIMIT_BYTES);
+const invalidJson = () => CommonErrors.invalidJson();
+const unsupportedEncoding = () => CommonErrors.unsupportedEncoding();
+const unreadable = () => CommonErrors.unreadableBody();

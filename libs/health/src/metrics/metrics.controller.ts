@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { Public } from '@app/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiProblems, CommonErrors, Public } from '@app/common';
 import { OpsAuthGuard } from '../ops-auth.guard';
 import { MetricsService } from './metrics.service';
 
@@ -25,8 +25,7 @@ export class MetricsController {
   })
   @ApiProduces('text/plain')
   @ApiOkResponse({ schema: { type: 'string' } })
-  @ApiUnauthorizedResponse({ description: 'unauthorized: no HEALTH_TOKEN and no valid admin access token' })
-  @ApiForbiddenResponse({ description: 'forbidden: a valid access token of a non-admin' })
+  @ApiProblems([CommonErrors.roleRequired, 'a valid access token of a non-admin'])
   async scrape(@Res({ passthrough: true }) res: FastifyReply): Promise<string> {
     res.header('Content-Type', this.metrics.contentType);
     return this.metrics.render();

@@ -16,6 +16,7 @@ import { type Actor, type Cursor, DomainEvents, generateToken, ProblemException,
 import { KeyValueStore } from '@app/redis';
 import { LoginMethods, type User, UsersErrors, UsersRepository } from '@app/users';
 import { MfaService } from '../mfa.service';
+import { MfaErrors } from '../errors';
 import { CredentialInUseError, type Passkey, PasskeysRepository } from './passkeys.repository';
 
 export const WEBAUTHN_CHALLENGE_TTL_MS = 5 * 60 * 1000;
@@ -124,7 +125,7 @@ export class PasskeysService {
 
   async rename(userId: string, id: string, name: string): Promise<Passkey> {
     const p = await this.repo.rename(userId, id, name);
-    if (!p) throw ProblemException.notFound('Passkey not found');
+    if (!p) throw MfaErrors.passkeyNotFound();
     return p;
   }
 
@@ -135,7 +136,7 @@ export class PasskeysService {
         const user = await this.users.lockForFactorChange(userId, tx);
         if (!user) throw UsersErrors.userNotFound();
         const removed = await this.repo.remove(userId, id, tx);
-        if (!removed) throw ProblemException.notFound('Passkey not found');
+        if (!removed) throw MfaErrors.passkeyNotFound();
         // counted after the delete: what is left
         const ways = Object.values(await this.loginMethods.count(userId, tx)).reduce((a, b) => a + b, 0);
         if (!user.passwordHash && ways === 0) throw LAST_METHOD;
@@ -207,16 +208,14 @@ export class PasskeysService {
 const LAST_METHOD = Symbol('last login method');
 
 /** A registration that did not verify: 400 with what was wrong. */
-function refused(message: string): ProblemException {
-  return ProblemException.validation([{ field: 'response', message }], 'The passkey registration was not accepted');
-}
+const refused = (message: string) => MfaErrors.registrationRefused(message);
 
 /** The shared store holds the challenges: when it is down nothing can be checked (503, never a 500). */
 async function store<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch {
-    throw ProblemException.unavailable('The challenge store is unavailable; try again shortly');
+    throw MfaErrors.storeUnavailable();
   }
 }
 

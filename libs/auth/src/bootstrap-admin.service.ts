@@ -7,6 +7,13 @@ import { PasswordHasher } from './passwords/password-hasher';
 import { PasswordPolicy } from './passwords/password-policy';
 
 /**
+ * The address of the embedded mode's generated admin. It must pass the product's own email
+ * validation (a domain with a TLD): `admin@localhost` could not ask for a reset link. example.com
+ * is reserved (RFC 2606), so no real mailbox receives what is sent there.
+ */
+export const EMBEDDED_ADMIN_EMAIL = 'admin@example.com';
+
+/**
  * Creates the first admin at boot when no active admin exists: from BOOTSTRAP_ADMIN_EMAIL /
  * BOOTSTRAP_ADMIN_PASSWORD, or, in the embedded mode without them, with generated credentials
  * printed once (they are never shown again).
@@ -34,7 +41,7 @@ export class BootstrapAdminService implements OnApplicationBootstrap {
       if (await this.create(email, password)) this.logger.log(`Created the bootstrap admin ${email}`);
       return;
     }
-    const generatedEmail = 'admin@localhost';
+    const generatedEmail = EMBEDDED_ADMIN_EMAIL;
     const generatedPassword = `${randomBytes(12).toString('base64url')}-Aa1!`;
     if (await this.create(generatedEmail, generatedPassword)) {
       // printed on purpose, once: the embedded mode's first admin (development only)

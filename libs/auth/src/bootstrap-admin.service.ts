@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from '@app/config';
+import { APP_CONFIG, AppConfig, ConfigError } from '@app/config';
 import { Clock } from '@app/common';
 import { EmailTakenError, UsersRepository } from '@app/users';
 import { PasswordHasher } from './passwords/password-hasher';
@@ -31,13 +31,13 @@ export class BootstrapAdminService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const { email, password } = this.config.auth.bootstrapAdmin;
-    if (!email && !this.config.app.embedded) return;
+    const { enabled, email, password } = this.config.auth.bootstrapAdmin;
+    if (!enabled || (!email && !this.config.app.embedded)) return;
     if (await this.users.adminExists()) return;
 
     if (email && password) {
       const problems = await this.policy.problems(password, { email });
-      if (problems.length) throw new Error(`BOOTSTRAP_ADMIN_PASSWORD ${problems.join('; ')}`);
+      if (problems.length) throw new ConfigError(`Invalid configuration: BOOTSTRAP_ADMIN_PASSWORD ${problems.join('; ')}`);
       if (await this.create(email, password)) this.logger.log(`Created the bootstrap admin ${email}`);
       return;
     }

@@ -36,5 +36,6 @@ EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "const r=require('http').get('http://127.0.0.1:'+(process.env.PORT||3000)+'/api/v1/health/ready',s=>process.exit(s.statusCode===200?0:1));r.on('error',()=>process.exit(1));r.setTimeout(4000,()=>process.exit(1))"]
 
-# The worker runs from the same image: `node dist/apps/worker/apps/worker/src/main.js`.
+# The worker runs from the same image: `node dist/apps/worker/apps/worker/src/main.js`; so do
+# operator commands: `node dist/apps/cli/apps/cli/src/main.js help`.
 CMD ["node", "dist/apps/api/apps/api/src/main.js"]

@@ -242,6 +242,8 @@ export interface RunOptions {
   timeoutMs: number;
   /** in front of node, e.g. `taskset -c 0` */
   prefix?: string[];
+  /** written to the child's standard input, which is then closed (default: no standard input) */
+  input?: string;
 }
 
 /** Runs `command` to its end; rejects (and kills it) when it still runs after `timeoutMs`. */
@@ -252,22 +254,29 @@ export function runToExit(command: NodeCommand, options: RunOptions): Promise<Fi
       spawn(cmd[0], cmd.slice(1), {
         cwd: ROOT,
         env: { PATH: process.env.PATH ?? '', ...command.env, ...options.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       }),
     );
+    if (options.input !== undefined) child.stdin!.end(options.input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`${command.args.join(' ')} did not exit within ${options.timeoutMs} ms; stderr: ${stderr}`));
     }, options.timeoutMs);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': the output is complete only once the pipes are drained
+    child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stderr, stdout });
     });
   });
+}
+
+/** The operator CLI (the source, as `npm run cli` runs it built) with `args`. */
+export function cliCommand(...args: string[]): NodeCommand {
+  return tsNode('apps/cli/src/main.ts', ...args);
 }
 
 /** Runs the API entry point (the source) with exactly `env`, to its end. */

@@ -22,6 +22,7 @@ import {
   requestLogDestination,
   routePatternOf,
   sendProblem,
+  StartupLogger,
 } from '@app/common';
 import { AppModule } from './app.module';
 import { createOpenApiDocument } from './openapi/openapi-document';
@@ -63,11 +64,11 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
 
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
     bodyParser: false,
-    bufferLogs: true,
+    // the app logger's format from the first line on, and no second report of a failed build
+    logger: new StartupLogger(config),
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
-  app.flushLogs();
 
   const fastify = app.getHttpAdapter().getInstance();
   const metrics = app.get(MetricsService);

@@ -15,5 +15,7 @@ import { AdminService } from './admin.service';
   imports: [UsersModule, SessionsModule, AuthModule, AuditModule, MfaModule],
   controllers: [AdminController],
   providers: [AdminService],
+  // for the operator CLI (apps/cli), which runs the same changes with a `cli` actor
+  exports: [AdminService],
 })
 export class AdminModule {}

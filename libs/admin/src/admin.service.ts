@@ -1,16 +1,18 @@
 import { Injectable } from '@nestjs/common';
+import { isUUID } from 'class-validator';
 import { UnitOfWork } from '@app/database';
-import { type Actor, decodeCursor, DomainEvents, type Role } from '@app/common';
-import { LockoutService } from '@app/auth';
+import { type Actor, Clock, decodeCursor, DomainEvents, type Role } from '@app/common';
+import { LockoutService, PasswordHasher, PasswordPolicy } from '@app/auth';
 import { MfaService } from '@app/mfa';
 import { SessionsService } from '@app/sessions';
-import { User, UsersErrors, UsersRepository } from '@app/users';
+import { EmailTakenError, User, UsersErrors, UsersRepository } from '@app/users';
 import { UpdateUserDto } from './dto/admin.dto';
 import { AdminErrors } from './errors';
 
 /**
  * Administration of users: role and status changes (with their effect on sessions and on the
- * access-state cache), unlock, and the admin listings. Guarded by @Roles('admin') at the edge.
+ * access-state cache), unlock, and the admin listings. Guarded by @Roles('admin') at the HTTP
+ * edge; the operator CLI calls the same methods with a `cli` actor (and may create an admin).
  */
 @Injectable()
 export class AdminService {
@@ -21,6 +23,9 @@ export class AdminService {
     private readonly lockout: LockoutService,
     private readonly events: DomainEvents,
     private readonly mfa: MfaService,
+    private readonly policy: PasswordPolicy,
+    private readonly hasher: PasswordHasher,
+    private readonly clock: Clock,
   ) {}
 
   listUsers(f: { q?: string; role?: Role; isActive?: boolean; limit: number; cursor?: string }): Promise<User[]> {
@@ -31,6 +36,37 @@ export class AdminService {
     const user = await this.users.findById(id);
     if (!user) throw UsersErrors.userNotFound();
     return user;
+  }
+
+  /** By id, or by email address (its canonical form, as everywhere); 404 when there is none. */
+  async findUser(idOrEmail: string): Promise<User> {
+    const user = isUUID(idOrEmail) ? await this.users.findById(idOrEmail) : await this.users.findByEmail(idOrEmail);
+    if (!user) throw UsersErrors.userNotFound();
+    return user;
+  }
+
+  /**
+   * A new admin with a password (the operator CLI): the password policy of registration, the
+   * address taken as verified (whoever runs the command vouches for it, as for the bootstrap
+   * admin), `user.registered` recorded with the caller as actor. 409 email_taken when the address
+   * has an account: promoting one is a role change.
+   */
+  async createAdmin(actor: Actor, input: { email: string; password: string; name?: string | null }): Promise<User> {
+    await this.policy.assert(input.password, { email: input.email, name: input.name ?? undefined });
+    if (await this.users.findByEmail(input.email)) throw UsersErrors.emailTaken();
+    const passwordHash = await this.hasher.hash(input.password);
+    const created = this.uow.run(async (tx) => {
+      const user = await this.users.create(
+        { email: input.email, passwordHash, name: input.name ?? null, role: 'admin', emailVerifiedAt: this.clock.now() },
+        tx,
+      );
+      await this.events.record('user.registered', actor, { target: user.id, metadata: { method: 'password', role: 'admin' }, tx });
+      return user;
+    });
+    // a concurrent creation of the same address won the insert
+    return created.catch((err: unknown) => {
+      throw err instanceof EmailTakenError ? UsersErrors.emailTaken() : err;
+    });
   }
 
   async updateUser(actor: Actor, id: string, dto: UpdateUserDto): Promise<User> {
@@ -64,9 +100,11 @@ export class AdminService {
     return updated;
   }
 
-  async revokeUserSessions(actor: Actor, userId: string): Promise<void> {
+  /** Revokes every live session of the user; resolves how many there were. */
+  async revokeUserSessions(actor: Actor, userId: string): Promise<number> {
     await this.getUser(userId);
-    await this.sessions.revokeAllForUser(userId, 'admin_revoked', actor, { event: 'admin.session_revoked' });
+    const revoked = await this.sessions.revokeAllForUser(userId, 'admin_revoked', actor, { event: 'admin.session_revoked' });
+    return revoked.length;
   }
 
   /**

@@ -1,10 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from '@app/config';
+import { APP_CONFIG, AppConfig, ConfigError } from '@app/config';
 import { Clock } from '@app/common';
 import { EmailTakenError, UsersRepository } from '@app/users';
 import { PasswordHasher } from './passwords/password-hasher';
 import { PasswordPolicy } from './passwords/password-policy';
+
+/**
+ * The address of the embedded mode's generated admin. It must pass the product's own email
+ * validation (a domain with a TLD): `admin@localhost` could not ask for a reset link. example.com
+ * is reserved (RFC 2606), so no real mailbox receives what is sent there.
+ */
+export const EMBEDDED_ADMIN_EMAIL = 'admin@example.com';
 
 /**
  * Creates the first admin at boot when no active admin exists: from BOOTSTRAP_ADMIN_EMAIL /
@@ -24,17 +31,17 @@ export class BootstrapAdminService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const { email, password } = this.config.auth.bootstrapAdmin;
-    if (!email && !this.config.app.embedded) return;
+    const { enabled, email, password } = this.config.auth.bootstrapAdmin;
+    if (!enabled || (!email && !this.config.app.embedded)) return;
     if (await this.users.adminExists()) return;
 
     if (email && password) {
       const problems = await this.policy.problems(password, { email });
-      if (problems.length) throw new Error(`BOOTSTRAP_ADMIN_PASSWORD ${problems.join('; ')}`);
+      if (problems.length) throw new ConfigError(`Invalid configuration: BOOTSTRAP_ADMIN_PASSWORD ${problems.join('; ')}`);
       if (await this.create(email, password)) this.logger.log(`Created the bootstrap admin ${email}`);
       return;
     }
-    const generatedEmail = 'admin@localhost';
+    const generatedEmail = EMBEDDED_ADMIN_EMAIL;
     const generatedPassword = `${randomBytes(12).toString('base64url')}-Aa1!`;
     if (await this.create(generatedEmail, generatedPassword)) {
       // printed on purpose, once: the embedded mode's first admin (development only)

@@ -21,6 +21,8 @@ export * from './util/tx';
 export * from './util/secret-box';
 export * from './util/errors';
 export * from './logging/logging.module';
+export * from './logging/log-output';
+export * from './logging/startup-logger';
 export * from './util/timing';
 export * from './util/email';
 export * from './validation/text.validators';

@@ -8,6 +8,10 @@ export interface AppConfig {
     port: number;
     version: string;
     logLevel: string;
+    /** LOG_FORMAT; `auto`: pretty in development when stdout is a terminal, JSON otherwise */
+    logFormat: 'pretty' | 'json' | 'auto';
+    /** where application log lines go; the CLI keeps stdout for its own output */
+    logTarget: 'stdout' | 'stderr';
     publicUrl: string;
     frontendUrl: string;
     corsOrigins: string[];
@@ -51,7 +55,8 @@ export interface AppConfig {
       /** a Pwned Passwords range API (k-anonymity); unset: no breach check */
       pwnedPasswordsUrl?: string;
     };
-    bootstrapAdmin: { email?: string; password?: string };
+    /** `enabled`: processes that serve (API) create it at boot; the operator CLI does not */
+    bootstrapAdmin: { enabled: boolean; email?: string; password?: string };
   };
   throttle: {
     ttlMs: number;

@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsEmail, IsIn, IsInt, IsOptional, IsString, IsUrl, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsEmail, IsIn, IsInt, IsOptional, IsString, IsUrl, Max, MaxLength, Min, MinLength, type ValidationArguments } from 'class-validator';
 
 const toBool = ({ value }: { value: unknown }) => {
   if (typeof value !== 'string') return value;
@@ -15,92 +15,148 @@ const url = { require_tld: false, require_protocol: true, protocols: ['http', 'h
 const dbUrl = { require_tld: false, require_protocol: true, protocols: ['postgres', 'postgresql'] };
 const redisUrl = { require_tld: false, require_protocol: true, protocols: ['redis', 'rediss'] };
 
+/*
+ * One rule per kind of value, each with one message that says what is expected, whatever check
+ * failed first: `PORT=abc` and `PORT=70000` both read "PORT must be an integer 1–65535 (got …)".
+ * Only values of these closed kinds are echoed back; URLs and strings may hold secrets.
+ */
+type Rule = PropertyDecorator;
+const all =
+  (...rules: Rule[]): Rule =>
+  (target, key) => {
+    for (const rule of rules) rule(target, key);
+  };
+const got = (value: unknown) => {
+  const text = String(value);
+  return value === undefined || value === null ? '' : ` (got "${text.length > 40 ? `${text.slice(0, 40)}…` : text}")`;
+};
+const said = (expected: string, echo = false) => ({
+  message: (args: ValidationArguments) => `${args.property} must be ${expected}${echo ? got(args.value) : ''}`,
+});
+
+/** An integer in [min, max] (the unit, when given, is named after the range). */
+const Int = (min: number, max: number, unit?: string): Rule => {
+  const m = said(`an integer ${min}–${max}${unit ? `, in ${unit}` : ''}`, true);
+  return all(IsOptional(), Transform(toInt), IsInt(m), Min(min, m), Max(max, m));
+};
+const Bool = (): Rule => all(IsOptional(), Transform(toBool), IsBoolean(said('one of true, false, 1, 0, yes, no, on, off', true)));
+const OneOf = (values: string[]): Rule => all(IsOptional(), IsIn(values, said(`one of ${values.join(', ')}`, true)));
+const Url = (options: typeof url, optionalWhenEmpty = false): Rule =>
+  all(
+    IsOptional(),
+    ...(optionalWhenEmpty ? [Transform(emptyToUndefined)] : []),
+    IsUrl(options, said(`a URL starting with ${options.protocols.map((p) => `${p}://`).join(' or ')}`)),
+  );
+const Text = (length: { min?: number; max?: number } = {}, optionalWhenEmpty = false): Rule => {
+  const { min, max } = length;
+  const m = said(
+    min && max
+      ? `${min}–${max} characters long`
+      : min && min > 1
+        ? `at least ${min} characters`
+        : min
+          ? 'a non-empty string'
+          : max
+            ? `at most ${max} characters`
+            : 'a string',
+  );
+  return all(
+    IsOptional(),
+    ...(optionalWhenEmpty ? [Transform(emptyToUndefined)] : []),
+    IsString(m),
+    ...(min ? [MinLength(min, m)] : []),
+    ...(max ? [MaxLength(max, m)] : []),
+  );
+};
+const Email = (): Rule => all(IsOptional(), Transform(emptyToUndefined), IsEmail({}, said('an email address (name@domain.tld)')));
+
 /**
  * Every environment variable the product reads, with its rule. `.env.example` documents the same
  * list; `load-config.ts` turns a validated instance into the typed namespaces the libs inject.
  */
 export class EnvironmentVariables {
-  @IsOptional() @IsIn(['development', 'production', 'test']) NODE_ENV?: string;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT?: number;
-  @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL?: string;
+  @OneOf(['development', 'production', 'test']) NODE_ENV?: string;
+  @Int(1, 65535) PORT?: number;
+  @OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL?: string;
+  @OneOf(['pretty', 'json']) LOG_FORMAT?: 'pretty' | 'json';
 
-  @IsOptional() @Transform(emptyToUndefined) @IsUrl(dbUrl) DATABASE_URL?: string;
-  @IsOptional() @Transform(emptyToUndefined) @IsString() DATA_DIR?: string;
-  @IsOptional() @Transform(toBool) @IsBoolean() DB_MIGRATIONS_RUN?: boolean;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(200) DB_POOL_SIZE?: number;
+  @Url(dbUrl, true) DATABASE_URL?: string;
+  @Text({}, true) DATA_DIR?: string;
+  @Bool() DB_MIGRATIONS_RUN?: boolean;
+  @Int(1, 200) DB_POOL_SIZE?: number;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsUrl(redisUrl) REDIS_URL?: string;
-  @IsOptional() @IsString() @MaxLength(64) REDIS_KEY_PREFIX?: string;
+  @Url(redisUrl, true) REDIS_URL?: string;
+  @Text({ max: 64 }) REDIS_KEY_PREFIX?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsString() JWT_SECRET?: string;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(86400) JWT_ACCESS_TTL?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(60) @Max(31536000) JWT_REFRESH_TTL?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(300) JWT_REFRESH_GRACE?: number;
-  @IsOptional() @IsString() @MinLength(1) JWT_ISSUER?: string;
-  @IsOptional() @IsString() @MinLength(1) JWT_AUDIENCE?: string;
+  @Text({}, true) JWT_SECRET?: string;
+  @Int(1, 86400, 'seconds') JWT_ACCESS_TTL?: number;
+  @Int(60, 31536000, 'seconds') JWT_REFRESH_TTL?: number;
+  @Int(0, 300, 'seconds') JWT_REFRESH_GRACE?: number;
+  @Text({ min: 1 }) JWT_ISSUER?: string;
+  @Text({ min: 1 }) JWT_AUDIENCE?: string;
 
   // v1.2: second factors, passkeys, step-up
-  @IsOptional() @Transform(toInt) @IsInt() @Min(30) @Max(86400) REAUTH_WINDOW?: number;
-  @IsOptional() @IsString() MFA_REQUIRED_ROLES?: string;
-  @IsOptional() @IsString() @MinLength(1) @MaxLength(100) TOTP_ISSUER?: string;
-  @IsOptional() @IsString() @MinLength(1) @MaxLength(253) WEBAUTHN_RP_ID?: string;
-  @IsOptional() @IsString() @MinLength(1) @MaxLength(100) WEBAUTHN_RP_NAME?: string;
-  @IsOptional() @IsString() WEBAUTHN_ORIGINS?: string;
-  @IsOptional() @Transform(emptyToUndefined) @IsString() KEY_ENCRYPTION_SECRET?: string;
+  @Int(30, 86400, 'seconds') REAUTH_WINDOW?: number;
+  @Text() MFA_REQUIRED_ROLES?: string;
+  @Text({ min: 1, max: 100 }) TOTP_ISSUER?: string;
+  @Text({ min: 1, max: 253 }) WEBAUTHN_RP_ID?: string;
+  @Text({ min: 1, max: 100 }) WEBAUTHN_RP_NAME?: string;
+  @Text() WEBAUTHN_ORIGINS?: string;
+  @Text({}, true) KEY_ENCRYPTION_SECRET?: string;
 
-  @IsOptional() @IsUrl(url) FRONTEND_URL?: string;
-  @IsOptional() @IsUrl(url) PUBLIC_URL?: string;
-  @IsOptional() @IsString() CORS_ORIGINS?: string;
-  @IsOptional() @IsString() CORS_ALLOWED_HEADERS?: string;
-  @IsOptional() @IsString() TRUST_PROXY?: string;
-  @IsOptional() @Transform(toBool) @IsBoolean() DOCS_ENABLED?: boolean;
+  @Url(url) FRONTEND_URL?: string;
+  @Url(url) PUBLIC_URL?: string;
+  @Text() CORS_ORIGINS?: string;
+  @Text() CORS_ALLOWED_HEADERS?: string;
+  @Text() TRUST_PROXY?: string;
+  @Bool() DOCS_ENABLED?: boolean;
 
-  @IsOptional() @Transform(toBool) @IsBoolean() REQUIRE_EMAIL_VERIFICATION?: boolean;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1000) LOCKOUT_THRESHOLD?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(604800) LOCKOUT_DURATION?: number;
+  @Bool() REQUIRE_EMAIL_VERIFICATION?: boolean;
+  @Int(1, 1000) LOCKOUT_THRESHOLD?: number;
+  @Int(1, 604800, 'seconds') LOCKOUT_DURATION?: number;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1000000) THROTTLE_TTL?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1000000) THROTTLE_LIMIT?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1000000) THROTTLE_LOGIN_LIMIT?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1000000) THROTTLE_REGISTER_LIMIT?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1000000) THROTTLE_REFRESH_LIMIT?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1000000) THROTTLE_EMAIL_LIMIT?: number;
+  @Int(1, 1000000, 'seconds') THROTTLE_TTL?: number;
+  @Int(1, 1000000) THROTTLE_LIMIT?: number;
+  @Int(1, 1000000) THROTTLE_LOGIN_LIMIT?: number;
+  @Int(1, 1000000) THROTTLE_REGISTER_LIMIT?: number;
+  @Int(1, 1000000) THROTTLE_REFRESH_LIMIT?: number;
+  @Int(1, 1000000) THROTTLE_EMAIL_LIMIT?: number;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(8) @Max(128) PASSWORD_MIN_LENGTH?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(8) @Max(1024) PASSWORD_MAX_LENGTH?: number;
-  @IsOptional() @Transform(toBool) @IsBoolean() PASSWORD_REQUIRE_CHARACTER_CLASSES?: boolean;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(4) PASSWORD_MIN_SCORE?: number;
-  @IsOptional() @Transform(emptyToUndefined) @IsUrl(url) PWNED_PASSWORDS_URL?: string;
+  @Int(8, 128) PASSWORD_MIN_LENGTH?: number;
+  @Int(8, 1024) PASSWORD_MAX_LENGTH?: number;
+  @Bool() PASSWORD_REQUIRE_CHARACTER_CLASSES?: boolean;
+  @Int(0, 4) PASSWORD_MIN_SCORE?: number;
+  @Url(url, true) PWNED_PASSWORDS_URL?: string;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1024) @Max(4194304) ARGON2_MEMORY_KIB?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(20) ARGON2_TIME_COST?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(16) ARGON2_PARALLELISM?: number;
+  @Int(1024, 4194304, 'KiB') ARGON2_MEMORY_KIB?: number;
+  @Int(1, 20) ARGON2_TIME_COST?: number;
+  @Int(1, 16) ARGON2_PARALLELISM?: number;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsString() RESEND_API_KEY?: string;
-  @IsOptional() @Transform(emptyToUndefined) @IsUrl(url) RESEND_BASE_URL?: string;
-  @IsOptional() @IsString() @MinLength(3) EMAIL_FROM?: string;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(60) @Max(2592000) EMAIL_VERIFICATION_TTL?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(60) @Max(86400) PASSWORD_RESET_TTL?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100) EMAIL_MAX_ATTEMPTS?: number;
-  @IsOptional() @Transform(toBool) @IsBoolean() EMAIL_DELIVERY_IN_API?: boolean;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(60000) EMAIL_POLL_INTERVAL_MS?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(3600000) EMAIL_RETRY_BASE_MS?: number;
+  @Text({}, true) RESEND_API_KEY?: string;
+  @Url(url, true) RESEND_BASE_URL?: string;
+  @Text({ min: 3 }) EMAIL_FROM?: string;
+  @Int(60, 2592000, 'seconds') EMAIL_VERIFICATION_TTL?: number;
+  @Int(60, 86400, 'seconds') PASSWORD_RESET_TTL?: number;
+  @Int(1, 100) EMAIL_MAX_ATTEMPTS?: number;
+  @Bool() EMAIL_DELIVERY_IN_API?: boolean;
+  @Int(10, 60000, 'milliseconds') EMAIL_POLL_INTERVAL_MS?: number;
+  @Int(10, 3600000, 'milliseconds') EMAIL_RETRY_BASE_MS?: number;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(16, { message: 'HEALTH_TOKEN must be at least 16 characters' }) HEALTH_TOKEN?: string;
-  @IsOptional() @Transform(emptyToUndefined) @Transform(toInt) @Min(1) @Max(36500) @IsInt() AUDIT_RETENTION_DAYS?: number;
+  @Text({ min: 16 }, true) HEALTH_TOKEN?: string;
+  @Transform(emptyToUndefined) @Int(1, 36500, 'days') AUDIT_RETENTION_DAYS?: number;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsEmail() BOOTSTRAP_ADMIN_EMAIL?: string;
-  @IsOptional() @Transform(emptyToUndefined) @IsString() BOOTSTRAP_ADMIN_PASSWORD?: string;
+  @Email() BOOTSTRAP_ADMIN_EMAIL?: string;
+  @Text({}, true) BOOTSTRAP_ADMIN_PASSWORD?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsString() GOOGLE_CLIENT_ID?: string;
-  @IsOptional() @Transform(emptyToUndefined) @IsString() GOOGLE_CLIENT_SECRET?: string;
-  @IsOptional() @IsUrl(url) GOOGLE_AUTHORIZATION_URL?: string;
-  @IsOptional() @IsUrl(url) GOOGLE_TOKEN_URL?: string;
-  @IsOptional() @IsUrl(url) GOOGLE_USERINFO_URL?: string;
-  @IsOptional() @Transform(emptyToUndefined) @IsString() GITHUB_CLIENT_ID?: string;
-  @IsOptional() @Transform(emptyToUndefined) @IsString() GITHUB_CLIENT_SECRET?: string;
-  @IsOptional() @IsUrl(url) GITHUB_AUTHORIZATION_URL?: string;
-  @IsOptional() @IsUrl(url) GITHUB_TOKEN_URL?: string;
-  @IsOptional() @IsUrl(url) GITHUB_USER_URL?: string;
-  @IsOptional() @IsUrl(url) GITHUB_EMAILS_URL?: string;
+  @Text({}, true) GOOGLE_CLIENT_ID?: string;
+  @Text({}, true) GOOGLE_CLIENT_SECRET?: string;
+  @Url(url) GOOGLE_AUTHORIZATION_URL?: string;
+  @Url(url) GOOGLE_TOKEN_URL?: string;
+  @Url(url) GOOGLE_USERINFO_URL?: string;
+  @Text({}, true) GITHUB_CLIENT_ID?: string;
+  @Text({}, true) GITHUB_CLIENT_SECRET?: string;
+  @Url(url) GITHUB_AUTHORIZATION_URL?: string;
+  @Url(url) GITHUB_TOKEN_URL?: string;
+  @Url(url) GITHUB_USER_URL?: string;
+  @Url(url) GITHUB_EMAILS_URL?: string;
 }

@@ -71,3 +71,46 @@ describe('CORS configuration', () => {
     expect(() => loadConfig({ ...env, CORS_ALLOWED_HEADERS: 'X Tenant' })).toThrow(/CORS_ALLOWED_HEADERS/);
   });
 });
+
+describe('configuration errors', () => {
+  const dir = `/tmp/cfg-${randomBytes(4).toString('hex')}`;
+  const messageOf = (env: Record<string, string>) => {
+    try {
+      loadConfig({ DATA_DIR: dir, ...env });
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      return (err as Error).message;
+    }
+    throw new Error(`accepted ${JSON.stringify(env)}`);
+  };
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT must be an integer 1–65535 (got "abc")'],
+    [{ PORT: '0' }, 'PORT must be an integer 1–65535 (got "0")'],
+    [{ PORT: '65536' }, 'PORT must be an integer 1–65535 (got "65536")'],
+    [{ PORT: '3000.5' }, 'PORT must be an integer 1–65535 (got "3000.5")'],
+    [{ JWT_ACCESS_TTL: 'soon' }, 'JWT_ACCESS_TTL must be an integer 1–86400, in seconds (got "soon")'],
+    [{ NODE_ENV: 'prod' }, 'NODE_ENV must be one of development, production, test (got "prod")'],
+    [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT must be one of pretty, json (got "xml")'],
+    [{ DOCS_ENABLED: 'maybe' }, 'DOCS_ENABLED must be one of true, false, 1, 0, yes, no, on, off (got "maybe")'],
+    [{ DATABASE_URL: 'mysql://u:p@db/x' }, 'DATABASE_URL must be a URL starting with postgres:// or postgresql://'],
+    [{ REDIS_URL: 'http://cache' }, 'REDIS_URL must be a URL starting with redis:// or rediss://'],
+    [{ PUBLIC_URL: 'api.example.com' }, 'PUBLIC_URL must be a URL starting with http:// or https://'],
+    [{ REDIS_KEY_PREFIX: 'p'.repeat(65) }, 'REDIS_KEY_PREFIX must be at most 64 characters'],
+    [{ HEALTH_TOKEN: 'short' }, 'HEALTH_TOKEN must be at least 16 characters'],
+    [{ BOOTSTRAP_ADMIN_EMAIL: 'admin@localhost', BOOTSTRAP_ADMIN_PASSWORD: 'x' }, 'BOOTSTRAP_ADMIN_EMAIL must be an email address (name@domain.tld)'],
+    [{ PASSWORD_MIN_LENGTH: '20', PASSWORD_MAX_LENGTH: '12' }, 'PASSWORD_MAX_LENGTH must not be less than PASSWORD_MIN_LENGTH (got 12 < 20)'],
+  ])('%j: "%s"', (env, expected) => {
+    expect(messageOf(env)).toBe(`Invalid configuration: ${expected}`);
+  });
+
+  it('never echoes the value of a URL or a secret', () => {
+    expect(messageOf({ DATABASE_URL: 'postgres//bob:hunter2@db/x' })).not.toContain('hunter2');
+    expect(messageOf({ DATABASE_URL: 'postgres://127.0.0.1', JWT_SECRET: 'hunter2' })).not.toContain('hunter2');
+  });
+
+  it('accepts the bounds and empty optional values', () => {
+    expect(loadConfig({ DATA_DIR: dir, PORT: '1' }).app.port).toBe(1);
+    expect(loadConfig({ DATA_DIR: dir, PORT: '65535', AUDIT_RETENTION_DAYS: '' }).retention.auditDays).toBeUndefined();
+  });
+});

@@ -45,7 +45,19 @@ export function secretWeakness(secret: string): string | null {
   return null;
 }
 
-export class ConfigError extends Error {
+/**
+ * A failure to start that explains itself (a bad variable, an unreachable database, a data
+ * directory in use): its message says what is wrong and what to do, so it is logged as one line
+ * without a stack trace. Anything else that stops a boot is a bug and keeps its stack.
+ */
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
+export class ConfigError extends StartupError {
   constructor(message: string) {
     super(message);
     this.name = 'ConfigError';
@@ -95,7 +107,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
   const frontendUrl = stripSlash(env.FRONTEND_URL ?? 'http://localhost:5173');
   const passwordMin = env.PASSWORD_MIN_LENGTH ?? 8;
   const passwordMax = env.PASSWORD_MAX_LENGTH ?? 128;
-  if (passwordMax < passwordMin) fail('PASSWORD_MAX_LENGTH must not be less than PASSWORD_MIN_LENGTH');
+  if (passwordMax < passwordMin) fail(`PASSWORD_MAX_LENGTH must not be less than PASSWORD_MIN_LENGTH (got ${passwordMax} < ${passwordMin})`);
 
   return {
     app: {
@@ -103,6 +115,8 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       port,
       version: readVersion(),
       logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+      logFormat: env.LOG_FORMAT ?? 'auto',
+      logTarget: 'stdout',
       publicUrl,
       frontendUrl,
       // development: the web app's own origin unless CORS_ORIGINS says otherwise
@@ -144,7 +158,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
         minScore: env.PASSWORD_MIN_SCORE ?? 3,
         pwnedPasswordsUrl: env.PWNED_PASSWORDS_URL ? stripSlash(env.PWNED_PASSWORDS_URL) : undefined,
       },
-      bootstrapAdmin: { email: env.BOOTSTRAP_ADMIN_EMAIL, password: env.BOOTSTRAP_ADMIN_PASSWORD },
+      bootstrapAdmin: { enabled: true, email: env.BOOTSTRAP_ADMIN_EMAIL, password: env.BOOTSTRAP_ADMIN_PASSWORD },
     },
     throttle: {
       ttlMs: (env.THROTTLE_TTL ?? 60) * 1000,

@@ -6,3 +6,5 @@ export * from './database-status';
 export * from './query-rows';
 export * from './unit-of-work';
 export * from './keyset';
+export { EmbeddedDatabaseBusyError } from './embedded-lock';
+export { DatabaseConnectError } from './connect-error';

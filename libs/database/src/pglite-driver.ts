@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { getPGliteInstance, PGliteDriver } from 'typeorm-pglite';
+import { lockEmbeddedDatabase } from './embedded-lock';
 
 type Callback = (err: Error | null, result?: unknown) => void;
 
@@ -11,6 +13,8 @@ type Callback = (err: Error | null, result?: unknown) => void;
  * time (a pool of one), which keeps transactions isolated in the embedded mode.
  */
 class SerializedPGlitePool extends EventEmitter {
+  /** set by `embeddedPostgresDriver`: gives the data directory back once the database is closed */
+  static releaseLock: () => void = () => undefined;
   private tail: Promise<void> = Promise.resolve();
   waiting = 0;
   busy = false;
@@ -61,7 +65,10 @@ class SerializedPGlitePool extends EventEmitter {
     getPGliteInstance()
       .then((db) => db.close())
       .then(
-        () => callback?.(null),
+        () => {
+          SerializedPGlitePool.releaseLock();
+          callback?.(null);
+        },
         (err) => callback?.(err),
       );
   }
@@ -77,9 +84,14 @@ class SerializedPGlitePool extends EventEmitter {
   }
 }
 
-/** The `driver` option for TypeORM's postgres dialect backed by PGlite stored in `dataDir`. */
+/**
+ * The `driver` option for TypeORM's postgres dialect backed by PGlite stored in `dataDir`. Takes
+ * the directory's lock first (`lockEmbeddedDatabase`): EmbeddedDatabaseBusyError when another
+ * process has it open.
+ */
 export function embeddedPostgresDriver(dataDir: string): unknown {
   mkdirSync(dataDir, { recursive: true });
+  SerializedPGlitePool.releaseLock = lockEmbeddedDatabase(dataDir, dirname(dataDir));
   // pg_trgm backs the trigram indexes of the admin user search, as on a real server
   new PGliteDriver({ dataDir, extensions: { pg_trgm } });
   return { Pool: SerializedPGlitePool };

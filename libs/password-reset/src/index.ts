@@ -1,1 +1,2 @@
 export * from './password-reset.module';
+export * from './password-reset.service';

@@ -10,5 +10,7 @@ import { PasswordResetService } from './password-reset.service';
   imports: [UsersModule, SessionsModule, AuthModule, EmailModule],
   controllers: [PasswordResetController],
   providers: [PasswordResetService],
+  // for the operator CLI (apps/cli): reset links handed over instead of mailed
+  exports: [PasswordResetService],
 })
 export class PasswordResetModule {}

@@ -2,11 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { UnitOfWork } from '@app/database';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { type ClientInfo, Clock, type DomainEvent, DomainEvents, padTo } from '@app/common';
+import { type Actor, type ClientInfo, Clock, type DomainEvent, DomainEvents, padTo } from '@app/common';
 import { LockoutService, PasswordHasher, PasswordPolicy } from '@app/auth';
 import { Mailer } from '@app/email';
-import { SessionsService } from '@app/sessions';
-import { mailName, OneTimeTokensRepository, UsersRepository } from '@app/users';
+import { SessionsErrors, SessionsService } from '@app/sessions';
+import { mailName, OneTimeTokensRepository, UsersErrors, UsersRepository } from '@app/users';
 import { PasswordResetErrors } from './errors';
 
 /** A reset request answers no sooner than this, whether or not the email exists. */
@@ -39,12 +39,35 @@ export class PasswordResetService {
       const ttl = this.config.email.passwordResetTtl;
       await this.uow.run(async (tx) => {
         const token = await this.tokens.issue(tx, user.id, 'reset_password', ttl);
-        const link = `${this.config.app.frontendUrl}/reset-password?token=${encodeURIComponent(token)}`;
+        const link = this.linkFor(token);
         await this.mailer.queue(tx, user.email, { template: 'reset_password', vars: { link, name: mailName(user), minutes: Math.round(ttl / 60) } });
         await this.events.record('password.reset_requested', { actorId: null, ...client }, { target: user.id, tx });
       });
     }
     await padTo(started, REQUEST_FLOOR_MS);
+  }
+
+  /**
+   * A reset link for an operator to hand over (the CLI): the token and link of the reset mail,
+   * issued the same way (an older link of the user dies), recorded as `password.reset_requested`
+   * by `actor`, and returned instead of mailed. A disabled account gets none (403
+   * account_disabled), as a mailed request would not.
+   */
+  async issueLink(actor: Actor, userId: string): Promise<{ link: string; expiresAt: Date }> {
+    const user = await this.users.findById(userId);
+    if (!user) throw UsersErrors.userNotFound();
+    if (!user.isActive) throw SessionsErrors.accountDisabled();
+    const ttl = this.config.email.passwordResetTtl;
+    return this.uow.run(async (tx) => {
+      const token = await this.tokens.issue(tx, user.id, 'reset_password', ttl);
+      await this.events.record('password.reset_requested', actor, { target: user.id, metadata: { delivery: 'handed_over' }, tx });
+      return { link: this.linkFor(token), expiresAt: new Date(this.clock.now().getTime() + ttl * 1000) };
+    });
+  }
+
+  /** The web app's reset page with the token: what the reset mail links to. */
+  private linkFor(token: string): string {
+    return `${this.config.app.frontendUrl}/reset-password?token=${encodeURIComponent(token)}`;
   }
 
   /**

@@ -26,6 +26,20 @@ export const Client = createParamDecorator((_: unknown, ctx: ExecutionContext) =
 export interface Actor extends Partial<ClientInfo> {
   actorId: string | null;
   sessionId?: string | null;
+  /**
+   * `cli`: an operator command (`npm run cli`), run with access to the server rather than by a
+   * signed-in user: no actor id, recorded as `metadata.actor = 'cli'` (API.md "Audit events").
+   * Absent for everything that arrives over HTTP.
+   */
+  kind?: 'cli';
+}
+
+/**
+ * The actor of an operator command: nobody signed in, no address; `userAgent` says which tool,
+ * and the operating-system account that ran it when there is one (`identity-cli/0.1.0 (ops@host)`).
+ */
+export function cliActor(userAgent: string): Actor {
+  return { actorId: null, sessionId: null, ip: null, userAgent, kind: 'cli' };
 }
 
 /**

@@ -83,7 +83,8 @@ export class DomainEvents {
       sessionId: actor.sessionId ?? null,
       ip: actor.ip ?? null,
       userAgent: actor.userAgent ?? null,
-      metadata: opts.metadata,
+      // an operator command has no actor id: the record says it was the CLI
+      metadata: actor.kind === 'cli' ? { ...opts.metadata, actor: 'cli' } : opts.metadata,
       tx: opts.tx,
     };
     await this.emitter.emitAsync(event.name, event);

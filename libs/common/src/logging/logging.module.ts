@@ -1,10 +1,10 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { destination, type DestinationStream } from 'pino';
 import type { Options } from 'pino-http';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import type { AnnotatedRawRequest } from '../http/route-pattern';
+import { appLogDestination } from './log-output';
 
 /** Query parameters that may carry secrets; their values never reach a log line. */
 const SECRET_PARAMS = /([?&](?:token|code|state|refresh_token|access_token|password)=)[^&]*/gi;
@@ -43,26 +43,6 @@ export function httpLoggerOptions(config: AppConfig): Options {
 }
 
 /**
- * Where the request lines go. In production: a buffered asynchronous stdout (one write per ~4 KiB
- * instead of one synchronous write per request, a syscall on every request's path), flushed
- * every second and synchronously at exit, so a process killed with SIGKILL can lose at most the
- * last second of request lines. Elsewhere: pino's default synchronous stdout.
- */
-export function requestLogDestination(config: AppConfig): DestinationStream | undefined {
-  if (config.app.nodeEnv !== 'production') return undefined;
-  const stream = destination({ dest: 1, sync: false, minLength: 4096 });
-  const timer = setInterval(() => {
-    try {
-      stream.flush();
-    } catch {
-      // not open yet, or already closed at shutdown: the next tick or the exit flush covers it
-    }
-  }, 1000);
-  timer.unref();
-  return stream;
-}
-
-/**
  * The app logger (nestjs-pino). pino-http itself runs first thing in the request pipeline that
  * `createApp` installs (so 404s and body-parser rejections are logged too); this module
  * only formats application log lines (no request-scoped context: see below).
@@ -72,7 +52,8 @@ export function requestLogDestination(config: AppConfig): DestinationStream | un
     LoggerModule.forRootAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
-        pinoHttp: httpLoggerOptions(config),
+        // JSON lines, or pino-pretty in development on a terminal (LOG_FORMAT), on stdout or stderr
+        pinoHttp: [httpLoggerOptions(config), appLogDestination(config.app)],
         useExisting: true,
         forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
         // No request-scoped logger context: nestjs-pino would run every request inside an

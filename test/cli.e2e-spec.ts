@@ -2,6 +2,7 @@ import { bearer, login, PASSWORD, register, registerAndLogin, uniqueEmail } from
 import { baseTestEnv, TEST_REDIS_URL } from './support/env';
 import { cliCommand, type Finished, runToExit, stopAll } from './support/processes';
 import { startTestApp, TestApp } from './support/test-app';
+import { totpCode } from './support/totp';
 
 /**
  * The operator CLI (apps/cli) in its own process, against the database and Redis prefix of a
@@ -47,7 +48,8 @@ describe('Operator CLI', () => {
     it('help lists every command and exits 0', async () => {
       const res = await cli(['help']);
       expect(res.code).toBe(0);
-      for (const name of ['create-admin', 'set-role', 'disable', 'enable', 'revoke-sessions', 'reset-link']) expect(res.stdout).toContain(`  ${name} `);
+      for (const name of ['create-admin', 'set-role', 'disable', 'enable', 'revoke-sessions', 'reset-link', 'reset-mfa'])
+        expect(res.stdout).toContain(`  ${name} `);
       expect(res.stdout).toContain('Exit codes: 0 done, 1 failed (the reason is printed), 2 wrong usage.');
     });
 
@@ -160,6 +162,34 @@ describe('Operator CLI', () => {
     expect(me.body.code).toBe('token_revoked');
     expect(await auditOf(user.id, 'admin.session_revoked')).toEqual([
       expect.objectContaining({ metadata: expect.objectContaining({ actor: 'cli', reason: 'admin_revoked' }) }),
+    ]);
+  });
+
+  it('reset-mfa removes a lost TOTP and signs the user out everywhere; the password alone signs in again', async () => {
+    const user = await registerAndLogin(t);
+    const setup = await t
+      .http()
+      .post('/api/v1/auth/mfa/totp/setup')
+      .set(...bearer(user.tokens.access_token))
+      .expect(200);
+    await t
+      .http()
+      .post('/api/v1/auth/mfa/totp/confirm')
+      .set(...bearer(user.tokens.access_token))
+      .send({ code: totpCode(setup.body.secret) })
+      .expect(200);
+    expect((await t.http().post('/api/v1/auth/login').send({ email: user.email, password: PASSWORD })).body.mfa_required).toBe(true);
+
+    const res = await cli(['reset-mfa', user.email]);
+    expect([res.code, res.stdout]).toEqual([0, `Removed TOTP of ${user.email}; revoked 1 session.\n`]);
+    const old = await t
+      .http()
+      .get('/api/v1/auth/me')
+      .set(...bearer(user.tokens.access_token));
+    expect(old.body.code).toBe('token_revoked');
+    expect((await login(t, user.email)).access_token).toBeDefined();
+    expect(await auditOf(user.id, 'mfa.reset_by_admin')).toEqual([
+      expect.objectContaining({ metadata: expect.objectContaining({ actor: 'cli', totp: true }) }),
     ]);
   });
 

@@ -163,8 +163,24 @@ const resetLink = command<{ ref: string }>({
   },
 });
 
+const resetMfa = command<{ ref: string }>({
+  name: 'reset-mfa',
+  usage: 'reset-mfa <user>',
+  summary: "remove a user's second factors and passkeys (a lost device) and sign them out everywhere",
+  details: ['The user then signs in with the password (or a provider) alone and may enrol again. Audited as mfa.reset_by_admin.'],
+  arity: 1,
+  parse: ([ref]) => ({ ref }),
+  async run(ctx, { ref }) {
+    const user = await userNamed(ctx, ref);
+    const r = await ctx.get(AdminService).resetMfa(ctx.actor, user.id);
+    const what =
+      [r.totp ? 'TOTP' : null, r.passkeys ? `${r.passkeys} passkey${r.passkeys === 1 ? '' : 's'}` : null].filter(Boolean).join(' and ') || 'no factor';
+    ctx.out(`Removed ${what} of ${user.email}; revoked ${r.revokedSessions} session${r.revokedSessions === 1 ? '' : 's'}.`);
+  },
+});
+
 /**
  * The commands, in the order help lists them. (Signing-key rotation belongs here once signing
  * keys exist, v1.2: a command over the keys lib, audited as admin.signing_key_rotated.)
  */
-export const COMMANDS: Command[] = [createAdmin, setRole, setActive(false), setActive(true), revokeSessions, resetLink];
+export const COMMANDS: Command[] = [createAdmin, setRole, setActive(false), setActive(true), revokeSessions, resetLink, resetMfa];

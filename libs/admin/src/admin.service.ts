@@ -111,8 +111,8 @@ export class AdminService {
    * A user who lost their factors: every TOTP, recovery code and passkey goes, and every session
    * with them (whoever holds a session may have enrolled the factors), in one unit of work.
    */
-  async resetMfa(actor: Actor, userId: string): Promise<void> {
-    await this.uow.run(async (tx) => {
+  async resetMfa(actor: Actor, userId: string): Promise<{ totp: boolean; passkeys: number; revokedSessions: number }> {
+    return this.uow.run(async (tx) => {
       const removed = await this.mfa.removeAll(userId, tx);
       const user = await this.users.findById(userId, tx);
       if (!user) throw UsersErrors.userNotFound();
@@ -122,6 +122,7 @@ export class AdminService {
         metadata: { totp: removed.totp, passkeys: removed.passkeys, revoked_sessions: revoked.length },
         tx,
       });
+      return { ...removed, revokedSessions: revoked.length };
     });
   }
 }

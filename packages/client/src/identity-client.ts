@@ -98,6 +98,8 @@ export function createIdentityClient(options: IdentityClientOptions): IdentityCl
   const transport = options.fetch ?? ((request: Request) => globalThis.fetch(request));
   let csrf: string | null = null;
   let refreshing: Promise<TokenPair> | null = null;
+  /** The last failed refresh and the access token it was for: late answers to that token share its error. */
+  let ended: { token: string | undefined; error: IdentityProblemError } | null = null;
   /** The access token the auth middleware put on a request (absent: the caller's own header, or none). */
   const attached = new WeakMap<Request, string>();
 
@@ -147,6 +149,7 @@ export function createIdentityClient(options: IdentityClientOptions): IdentityCl
   /** The access token to retry with: a refresh in flight, one that finished meanwhile, or a new one. */
   async function renewedAccessToken(used: string): Promise<string | null> {
     if (refreshing) return (await refreshing).access_token;
+    if (ended && ended.token === used) throw ended.error;
     const stored = await store.get();
     if (stored && stored.access_token !== used) return stored.access_token;
     if (mode === 'bearer' && !stored?.refresh_token) return null;
@@ -161,6 +164,7 @@ export function createIdentityClient(options: IdentityClientOptions): IdentityCl
   }
 
   async function doRefresh(): Promise<TokenPair> {
+    const current = (await store.get())?.access_token;
     try {
       if (mode === 'cookie' && !csrf) await fetchCsrf();
       const refreshToken = mode === 'bearer' ? (await store.get())?.refresh_token : undefined;
@@ -170,7 +174,10 @@ export function createIdentityClient(options: IdentityClientOptions): IdentityCl
     } catch (err) {
       // the session is over (unknown, reused or revoked token, disabled user, CSRF): forget it; a
       // network failure, 429 or 5xx says nothing about the session, so the tokens stay
-      if (err instanceof IdentityProblemError && err.status >= 400 && err.status < 500 && err.status !== 429) await forget();
+      if (err instanceof IdentityProblemError && err.status >= 400 && err.status < 500 && err.status !== 429) {
+        await forget();
+        ended = { token: current, error: err };
+      }
       throw err;
     }
   }
@@ -185,6 +192,7 @@ export function createIdentityClient(options: IdentityClientOptions): IdentityCl
   async function keep(pair: TokenPair): Promise<TokenPair> {
     const tokens: StoredTokens = { access_token: pair.access_token, session_id: pair.session_id, expires_at: Date.now() + pair.expires_in * 1000 };
     if (mode === 'bearer' && pair.refresh_token) tokens.refresh_token = pair.refresh_token;
+    ended = null;
     await store.set(tokens);
     return pair;
   }

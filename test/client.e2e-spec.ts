@@ -228,6 +228,12 @@ describe('packages/client against the real server', () => {
     }
   }, 120_000);
 
+  it('type-checks as a browser package (DOM lib, no Node types); its cookie-mode path lists are typed against the document', async () => {
+    // jest does not type-check: this is tsc on packages/client/tsconfig.json (npm run client:typecheck)
+    const tsc = run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'packages/client/tsconfig.json'], { cwd: ROOT });
+    await expect(tsc.then(({ stdout }) => stdout)).resolves.toBe('');
+  }, 60_000);
+
   it('register → verify the email → login → me → refresh → logout (bearer mode)', async () => {
     const store = memoryTokenStore();
     const c = client({ tokenStore: store });

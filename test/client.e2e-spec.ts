@@ -300,6 +300,9 @@ describe('packages/client against the real server', () => {
 
     const taken = await problemOf(c.register({ email, password: PASSWORD }));
     expect(taken).toMatchObject({ status: 409, code: 'email_taken' });
+
+    const badCode = await problemOf(c.exchangeOAuthCode('not-a-real-code'));
+    expect(badCode).toMatchObject({ status: 400, code: 'invalid_token' });
   });
 
   it('admin: lists users, revokes a user’s sessions, disables a user (raw typed calls)', async () => {

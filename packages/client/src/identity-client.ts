@@ -43,6 +43,8 @@ export interface IdentityClient {
   register(body: RegisterBody): Promise<User>;
   /** Tokens (stored), or an MFA challenge: finish it with verifyMfa. */
   login(body: LoginBody): Promise<LoginResult>;
+  /** Signs in with the one-time code of an OAuth callback (`?code=`): tokens (stored) or an MFA challenge, like login. */
+  exchangeOAuthCode(code: string): Promise<LoginResult>;
   /** Completes a challenge with `{mfa_token, code}`, `{mfa_token, recovery_code}` or `{mfa_token, webauthn}`; stores the tokens. */
   verifyMfa(body: MfaVerifyBody): Promise<TokenPair>;
   /** Rotates the refresh token now; concurrent callers (and the automatic refresh) share one request. */
@@ -197,6 +199,11 @@ export function createIdentityClient(options: IdentityClientOptions): IdentityCl
     return pair;
   }
 
+  async function signedInOrChallenged(data: TokenPair | MfaChallenge): Promise<LoginResult> {
+    if ('mfa_required' in data) return { mfa_required: true, challenge: data };
+    return { mfa_required: false, tokens: await keep(data) };
+  }
+
   async function forget(): Promise<void> {
     csrf = null;
     await store.clear();
@@ -218,8 +225,13 @@ export function createIdentityClient(options: IdentityClientOptions): IdentityCl
     async login(body) {
       const { data, error, response } = await api.POST('/api/v1/auth/login', { body });
       if (!data) throw IdentityProblemError.fromResponse(response, error);
-      if ('mfa_required' in data) return { mfa_required: true, challenge: data };
-      return { mfa_required: false, tokens: await keep(data) };
+      return signedInOrChallenged(data);
+    },
+
+    async exchangeOAuthCode(code) {
+      const { data, error, response } = await api.POST('/api/v1/oauth/exchange', { body: { code } });
+      if (!data) throw IdentityProblemError.fromResponse(response, error);
+      return signedInOrChallenged(data);
     },
 
     async verifyMfa(body) {

@@ -415,6 +415,24 @@ describe('packages/client against the real server', () => {
     expect(await c.me()).toMatchObject({ id: user.id, mfa_enabled: true });
   });
 
+  it('cookie mode, two tabs: the tab whose CSRF token the other tab’s refresh made stale obtains a new one and refreshes', async () => {
+    const { user, email } = await signedIn();
+    const tabA = client({ mode: 'cookie' });
+    await tabA.login({ email, password: PASSWORD });
+    const tabB = client({ mode: 'cookie' }); // same browser, same cookies
+    expect(await tabB.resume()).toMatchObject({ user: { id: user.id } });
+    // tab A still holds the CSRF token bound to the refresh token that B's refresh rotated away
+    const before = wire.sent.length;
+    expect(await tabA.refresh()).toMatchObject({ user: { id: user.id } });
+    expect(wire.sent.slice(before).map((s) => `${s.method} ${s.path} ${s.status}`)).toEqual([
+      'POST /api/v1/auth/refresh 403',
+      'GET /api/v1/auth/csrf 200',
+      'POST /api/v1/auth/refresh 200',
+    ]);
+    expect(await tabA.me()).toMatchObject({ id: user.id });
+    expect(await tabA.tokens.get()).not.toBeNull();
+  });
+
   it('cookie mode: HttpOnly refresh cookie, CSRF token kept from the answers, resume() after a reload, refresh on expiry, logout', async () => {
     const { user, email } = await signedIn();
     const app = client({ mode: 'cookie' });

@@ -134,7 +134,7 @@ export function createIdentityClient(options: IdentityClientOptions): IdentityCl
     const used = attached.get(request);
     // a request's body can be read once: keep a copy for the retry
     const retry = used === undefined ? undefined : request.clone();
-    const response = await observe(await transport(request));
+    const response = observe(await transport(request));
     if (retry === undefined || used === undefined || !(await isTokenExpired(response))) return response;
     const token = await renewedAccessToken(used);
     if (token === null) return response;
@@ -142,7 +142,7 @@ export function createIdentityClient(options: IdentityClientOptions): IdentityCl
     return observe(await transport(retry));
   }
 
-  async function observe(response: Response): Promise<Response> {
+  function observe(response: Response): Response {
     const token = response.headers.get('X-CSRF-Token');
     if (mode === 'cookie' && token) csrf = token;
     return response;
@@ -168,9 +168,16 @@ export function createIdentityClient(options: IdentityClientOptions): IdentityCl
   async function doRefresh(): Promise<TokenPair> {
     const current = (await store.get())?.access_token;
     try {
-      if (mode === 'cookie' && !csrf) await fetchCsrf();
+      const fetchedCsrf = mode === 'cookie' && !csrf;
+      if (fetchedCsrf) await fetchCsrf();
       const refreshToken = mode === 'bearer' ? (await store.get())?.refresh_token : undefined;
-      const { data, error, response } = await api.POST(REFRESH_PATH, { body: refreshToken ? { refresh_token: refreshToken } : {} });
+      const post = () => api.POST(REFRESH_PATH, { body: refreshToken ? { refresh_token: refreshToken } : {} });
+      let { data, error, response } = await post();
+      // another tab rotated the shared cookie: our CSRF token was bound to its predecessor
+      if (!data && mode === 'cookie' && !fetchedCsrf && error?.code === 'csrf_failed') {
+        await fetchCsrf();
+        ({ data, error, response } = await post());
+      }
       if (!data) throw IdentityProblemError.fromResponse(response, error);
       return await keep(data);
     } catch (err) {

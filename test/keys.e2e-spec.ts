@@ -129,6 +129,27 @@ describe('signing keys, JWKS and discovery', () => {
     expect(notAdmin.status).toBe(403);
   });
 
+  it('concurrent rotations run one after the other: no error, one current and one next key after', async () => {
+    const admin = await makeAdmin(t);
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        t
+          .http()
+          .post('/api/v1/admin/signing-keys/rotate')
+          .set(...bearer(admin.tokens.access_token)),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    const states = await t.sql<{ state: string; n: string }>(
+      `SELECT state, count(*) AS n FROM signing_keys WHERE alg = 'ES256' AND state <> 'retired' GROUP BY state ORDER BY state`,
+    );
+    expect(states.map((r) => [r.state, Number(r.n)])).toEqual([
+      ['current', 1],
+      ['next', 1],
+    ]);
+    await login(t, admin.email);
+  });
+
   it('another node (its own process) learns the new current key without a restart', async () => {
     // one process per node: passport keeps one strategy per name per process, so two Nest apps in
     // one process would share the last one's

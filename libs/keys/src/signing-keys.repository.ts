@@ -62,8 +62,13 @@ export class SigningKeysRepository {
     }
   }
 
-  /** Locks the algorithm's keys for a rotation (one rotation at a time, whatever the node). */
+  /**
+   * One rotation at a time, whatever the node: a transaction-scoped advisory lock first (a row lock
+   * alone would not show a waiting rotation the next key the winner inserted), then the keys as
+   * they are once it is ours.
+   */
   async lockForRotation(alg: AsymmetricAlg, tx: Tx): Promise<SigningKeyRow[]> {
+    await queryRows(tx, `SELECT pg_advisory_xact_lock(hashtext('signing_keys_rotation:' || $1::text))`, [alg]);
     const rows = await queryRows(tx, `SELECT ${COLUMNS} FROM signing_keys WHERE alg = $1 AND state IN ('next', 'current') ORDER BY kid FOR UPDATE`, [alg]);
     return rows.map(toRow);
   }

@@ -19,7 +19,8 @@
  * Flags: --quick (3 × 3 s), --runs N, --duration S, --keep (keep the database), --no-build,
  * --only name,name (scenarios by name), --profile (server under --cpu-prof; prints the top
  * self-time functions), --soak [--soak-minutes N] (mixed load, RSS growth; default 10 minutes),
- * --adapter-trial (also (a), (b) and /auth/me on Express against Fastify, alternating: issue 16).
+ * --adapter-trial (also (a), (b) and /auth/me on Express against Fastify, alternating: issue 16),
+ * --alg-trial (/auth/me signed with HS256, ES256 and EdDSA, alternating: issue 19).
  * Writes bench/results.json and prints a table.
  */
 import { randomBytes } from 'node:crypto';
@@ -39,6 +40,7 @@ import { printReport, Report, verdicts, writeReport } from './lib/report';
 import { buildProduct, Jwt, productEnv, startProduct } from './lib/servers';
 import { createServices, postgresVersion, releaseServices, Services } from './lib/services';
 import { measureAdapterTrial } from './scenarios/adapter';
+import { measureAlgorithmTrial } from './scenarios/algorithms';
 import { measureAdminListings, wantsAdminListings } from './scenarios/admin';
 import { measureArgon2Alone, measurePlainCeiling, withCeilingApp } from './scenarios/ceilings';
 import { measureLogin } from './scenarios/login';
@@ -72,7 +74,12 @@ async function main(): Promise<void> {
     options,
     profileDir: options.profile ? makeProfileDir() : undefined,
     services: await createServices(),
-    jwt: { secret: randomBytes(48).toString('base64url'), issuer: 'http://bench.local', audience: 'identity-api' },
+    jwt: {
+      secret: randomBytes(48).toString('base64url'),
+      keyEncryptionSecret: randomBytes(48).toString('base64url'),
+      issuer: 'http://bench.local',
+      audience: 'identity-api',
+    },
     healthToken: randomBytes(24).toString('base64url'),
     results: {},
     extra: {},
@@ -118,6 +125,7 @@ async function runOnProduct(setup: Setup): Promise<void> {
     const ctx: BenchContext = { options, measurer, product, api, jwt, healthToken, id: services.id, me, admin, results, extra };
     await runScenarios(ctx);
     if (options.argv.includes('--adapter-trial')) await measureAdapterTrial(ctx, productEnv(services, jwt, healthToken), join(ROOT, 'bench/express-trial.log'));
+    if (options.argv.includes('--alg-trial')) await measureAlgorithmTrial(ctx, productEnv(services, jwt, healthToken));
   } finally {
     extra.serverExitCode = await product.terminate(20000);
   }

@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     DATABASE_URL: 'postgres://openapi@127.0.0.1:1/unused',
     REDIS_URL: 'redis://127.0.0.1:1',
     JWT_SECRET: randomBytes(48).toString('base64url'),
+    KEY_ENCRYPTION_SECRET: randomBytes(48).toString('base64url'),
   });
   const document = await generateOpenApiDocument(config);
   mkdirSync(dirname(file), { recursive: true });

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@app/database';
 import { createTestDatabase } from './support/database';
-import { TEST_JWT_SECRET } from './support/env';
+import { TEST_JWT_SECRET, TEST_KEY_ENCRYPTION_SECRET } from './support/env';
 import { runMain } from './support/processes';
 import { TcpProxy } from './support/tcp-proxy';
 import { startTestApp, TestApp } from './support/test-app';
@@ -155,6 +155,7 @@ describe('Foundation: production refuses unsafe configuration', () => {
   const good = {
     NODE_ENV: 'production',
     JWT_SECRET: TEST_JWT_SECRET,
+    KEY_ENCRYPTION_SECRET: TEST_KEY_ENCRYPTION_SECRET,
     DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
     REDIS_URL: 'redis://127.0.0.1:1',
   };
@@ -169,6 +170,7 @@ describe('Foundation: production refuses unsafe configuration', () => {
     ['JWT_SECRET of one repeated character', { JWT_SECRET: 'a'.repeat(32) }, /JWT_SECRET has too few distinct characters/],
     ['DATABASE_URL missing', { DATABASE_URL: undefined }, /DATABASE_URL is required in production/],
     ['REDIS_URL missing', { REDIS_URL: undefined }, /REDIS_URL is required in production/],
+    ['KEY_ENCRYPTION_SECRET missing with ES256', { KEY_ENCRYPTION_SECRET: undefined }, /KEY_ENCRYPTION_SECRET is required with JWT_ALGORITHM=ES256/],
     ['a malformed number', { JWT_ACCESS_TTL: 'soon' }, /JWT_ACCESS_TTL/],
     ['TRUST_PROXY=true', { TRUST_PROXY: 'true' }, /TRUST_PROXY/],
   ];

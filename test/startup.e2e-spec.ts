@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { TEST_JWT_SECRET, TEST_REDIS_URL } from './support/env';
+import { TEST_JWT_SECRET, TEST_KEY_ENCRYPTION_SECRET, TEST_REDIS_URL } from './support/env';
 import { freePort } from './support/net';
 import { ROOT, runMain, stopAll, tsNode } from './support/processes';
 
@@ -56,6 +56,7 @@ describe('Startup failures', () => {
         DATABASE_URL: `postgres://bob:hunter2-secret@127.0.0.1:${port}/identity`,
         REDIS_URL: TEST_REDIS_URL,
         JWT_SECRET: TEST_JWT_SECRET,
+        KEY_ENCRYPTION_SECRET: TEST_KEY_ENCRYPTION_SECRET,
         PORT: String(await freePort()),
       },
       30_000,

@@ -187,6 +187,7 @@ describe('Worker process', () => {
         REDIS_URL: TEST_REDIS_URL,
         REDIS_KEY_PREFIX: t.keyPrefix,
         JWT_SECRET: t.config.auth.jwtSecret,
+        KEY_ENCRYPTION_SECRET: t.config.keys.encryptionSecret,
         RESEND_API_KEY: 're_test_key',
         RESEND_BASE_URL: resend.url,
         // the worker delivers whatever this says (it is meant for the API)

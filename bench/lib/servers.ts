@@ -11,6 +11,7 @@ export const ARGON2 = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
 /** Signs and checks the access tokens of the product and of the guarded ceiling alike. */
 export interface Jwt {
   secret: string;
+  keyEncryptionSecret: string;
   issuer: string;
   audience: string;
 }
@@ -31,6 +32,9 @@ export function productEnv(services: Services, jwt: Jwt, healthToken: string): R
     REDIS_URL,
     REDIS_KEY_PREFIX: services.keyPrefix,
     JWT_SECRET: jwt.secret,
+    // the product's default (ES256) unless BENCH_JWT_ALGORITHM says otherwise (the algorithm trial sets it per start)
+    JWT_ALGORITHM: process.env.BENCH_JWT_ALGORITHM ?? 'ES256',
+    KEY_ENCRYPTION_SECRET: jwt.keyEncryptionSecret,
     JWT_ISSUER: jwt.issuer,
     JWT_AUDIENCE: jwt.audience,
     JWT_ACCESS_TTL: '86400',

@@ -16,7 +16,9 @@ const ALLOWED: Record<string, string[]> = {
   sessions: ['config', 'common', 'database', 'redis', 'users'],
   // second factors: auth asks mfa whether a factor is due (ARCHITECTURE.md "mfa sits beside auth")
   mfa: ['config', 'common', 'database', 'redis', 'users'],
-  auth: ['config', 'common', 'database', 'redis', 'users', 'sessions', 'mfa'],
+  // signing keys, JWKS, introspection: below auth (auth signs and verifies with it)
+  keys: ['config', 'common', 'database', 'redis', 'sessions'],
+  auth: ['config', 'common', 'database', 'redis', 'users', 'sessions', 'mfa', 'keys'],
   email: ['config', 'common', 'database', 'redis'],
   audit: ['config', 'common', 'database'],
   oauth: ['config', 'common', 'database', 'redis', 'users', 'sessions', 'auth', 'email'],

@@ -52,7 +52,10 @@ export function bearer(token: string): [string, string] {
   return ['Authorization', `Bearer ${token}`];
 }
 
-/** A token signed like ours but with chosen claims/secret/algorithm, for forgery tests. */
+/**
+ * A token signed like ours (the app's current key, or JWT_SECRET with HS256) but with chosen claims;
+ * with `secret`/`algorithm` an HS256 (or other) token for forgery tests.
+ */
 export function forge(t: TestApp, claims: Record<string, unknown>, opts: { secret?: string; algorithm?: jwt.Algorithm | 'none' } = {}): string {
   const now = Math.floor(Date.now() / 1000);
   const payload = {
@@ -72,6 +75,11 @@ export function forge(t: TestApp, claims: Record<string, unknown>, opts: { secre
   if (opts.algorithm === 'none') {
     const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
     return `${enc({ alg: 'none', typ: 'JWT' })}.${enc(payload)}.`;
+  }
+  if (opts.secret === undefined && opts.algorithm === undefined && t.signer) {
+    // signed like the app signs now (the default ES256; jsonwebtoken cannot sign EdDSA)
+    if (t.signer.alg !== 'ES256') throw new Error(`forge() signs ES256 only, the app uses ${t.signer.alg}`);
+    return jwt.sign(payload, t.signer.key, { algorithm: 'ES256', keyid: t.signer.kid });
   }
   return jwt.sign(payload, opts.secret ?? t.config.auth.jwtSecret, { algorithm: opts.algorithm ?? 'HS256' });
 }

@@ -5,6 +5,7 @@ export const TEST_PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://po
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 
 export const TEST_JWT_SECRET = randomBytes(48).toString('base64url');
+export const TEST_KEY_ENCRYPTION_SECRET = randomBytes(48).toString('base64url');
 
 /**
  * The environment every e2e app starts from: test mode, silent logs, cheap argon2 (the real cost
@@ -16,6 +17,7 @@ export function baseTestEnv(): Record<string, string> {
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     JWT_SECRET: TEST_JWT_SECRET,
+    KEY_ENCRYPTION_SECRET: TEST_KEY_ENCRYPTION_SECRET,
     PUBLIC_URL: 'http://api.test',
     FRONTEND_URL: 'http://app.test',
     ARGON2_MEMORY_KIB: '1024',

@@ -1,8 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { KeyObject, randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AppConfig, loadConfig } from '@app/config';
+import { SigningKeys } from '@app/keys';
 import { createApp } from '../../apps/api/src/bootstrap';
 import { createTestDatabase, deleteRedisPrefix, TestDatabase } from './database';
 import { baseTestEnv, TEST_REDIS_URL } from './env';
@@ -18,6 +19,10 @@ export interface TestApp {
   /** raw SQL against the suite's database */
   sql: <T = Record<string, unknown>>(query: string, params?: unknown[]) => Promise<T[]>;
   close: () => Promise<void>;
+  /** the key tokens are signed with now (ES256/EdDSA; absent with HS256), for forging tokens in tests */
+  signer?: { alg: string; kid: string; key: KeyObject };
+  /** re-reads `signer` (after a rotation) */
+  refreshSigner: () => Promise<void>;
 }
 
 export interface TestAppOptions {
@@ -47,7 +52,8 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
   await app.getHttpAdapter().getInstance().ready();
   const dataSource = app.get(DataSource);
   const server = app.getHttpServer();
-  return {
+  const keys = app.get(SigningKeys);
+  const t: TestApp = {
     app,
     config,
     db,
@@ -60,5 +66,12 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
       if (!options.keyPrefix) await deleteRedisPrefix(TEST_REDIS_URL, keyPrefix);
       if (!options.db) await db.drop();
     },
+    refreshSigner: async () => {
+      if (!keys.alg) return;
+      const current = await keys.current();
+      t.signer = { alg: current.row.alg, kid: current.row.kid, key: KeyObject.from(current.privateKey!) };
+    },
   };
+  await t.refreshSigner();
+  return t;
 }

@@ -116,6 +116,9 @@ export function setGlobalPrefix(app: INestApplication): void {
     exclude: [
       { path: 'health', method: RequestMethod.GET },
       { path: 'metrics', method: RequestMethod.GET },
+      // discovery for resource servers lives where the standards put it
+      { path: '.well-known/jwks.json', method: RequestMethod.GET },
+      { path: '.well-known/openid-configuration', method: RequestMethod.GET },
     ],
   });
 }

@@ -4,6 +4,7 @@ import { PassportModule } from '@nestjs/passport';
 import { SessionsModule } from '@app/sessions';
 import { UsersModule } from '@app/users';
 import { MfaModule } from '@app/mfa';
+import { KeysModule } from '@app/keys';
 import { AuthCookies } from './auth-cookies';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
@@ -27,7 +28,7 @@ import { SecondStepService } from './mfa/second-step.service';
  * order — throttling, access token (JwtAuthGuard, opt out with @Public), roles (@Roles).
  */
 @Module({
-  imports: [PassportModule, ThrottlingModule, UsersModule, SessionsModule, MfaModule],
+  imports: [PassportModule, ThrottlingModule, UsersModule, SessionsModule, MfaModule, KeysModule],
   controllers: [AuthController, SecondStepController],
   providers: [
     { provide: APP_GUARD, useClass: AppThrottlerGuard },

@@ -139,12 +139,12 @@ export class AuthService {
       return s;
     });
     user.lastSigninAt = now;
-    return this.issue(user, started.session, started.refreshToken);
+    return await this.issue(user, started.session, started.refreshToken);
   }
 
   async refresh(refreshToken: string, client: ClientInfo): Promise<IssuedTokens> {
     const rotated = await this.sessions.rotate(refreshToken, client);
-    return this.issue(rotated.user, rotated.session, rotated.refreshToken);
+    return await this.issue(rotated.user, rotated.session, rotated.refreshToken);
   }
 
   /** The signed-in caller's own session (`actor` as the @Actor() decorator builds it). */
@@ -183,14 +183,14 @@ export class AuthService {
     });
   }
 
-  private issue(user: User, session: Session, refreshToken: string): IssuedTokens {
+  private async issue(user: User, session: Session, refreshToken: string): Promise<IssuedTokens> {
     const now = this.clock.now().getTime();
     const refreshExpiresIn = Math.min(this.config.auth.refreshTtl, Math.max(0, Math.ceil((session.expiresAt.getTime() - now) / 1000)));
     return {
       refreshToken,
       refreshExpiresIn,
       body: {
-        access_token: this.tokens.issue(user.id, session.id, user.role, now, session),
+        access_token: await this.tokens.issue(user.id, session.id, user.role, now, session),
         refresh_token: refreshToken,
         token_type: 'bearer',
         expires_in: this.tokens.ttlSeconds,

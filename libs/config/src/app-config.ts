@@ -35,6 +35,8 @@ export interface AppConfig {
   };
   auth: {
     jwtSecret: string;
+    /** JWT_ALGORITHM: ES256 (default) and EdDSA sign with keys kept in PostgreSQL and published as a JWKS; HS256 with JWT_SECRET */
+    algorithm: 'ES256' | 'EdDSA' | 'HS256';
     accessTtl: number;
     refreshTtl: number;
     refreshGrace: number;
@@ -77,6 +79,15 @@ export interface AppConfig {
     deliveryInApi: boolean;
     pollIntervalMs: number;
     retryBaseMs: number;
+  };
+  keys: {
+    /** seals signing keys' private halves at rest (KEY_ENCRYPTION_SECRET; embedded mode: generated) */
+    encryptionSecret: string;
+    rotationDays: number;
+    /** Cache-Control max-age of the JWKS, seconds (JWKS_MAX_AGE) */
+    jwksMaxAge: number;
+    /** SERVICE_CLIENTS: clients allowed to introspect (id and the argon2 or sha256 hash of its secret) */
+    serviceClients: { id: string; hash: string }[];
   };
   mfa: {
     /** seconds since the session last proved who its user is, within which a sensitive action is allowed (REAUTH_WINDOW) */

@@ -104,6 +104,12 @@ export class EnvironmentVariables {
   @Text() WEBAUTHN_ORIGINS?: string;
   @Text({}, true) KEY_ENCRYPTION_SECRET?: string;
 
+  // v1.2: tokens for other services
+  @OneOf(['ES256', 'EdDSA', 'HS256']) JWT_ALGORITHM?: 'ES256' | 'EdDSA' | 'HS256';
+  @Int(1, 3650, 'days') SIGNING_KEY_ROTATION_DAYS?: number;
+  @Int(0, 86400, 'seconds') JWKS_MAX_AGE?: number;
+  @Text() SERVICE_CLIENTS?: string;
+
   @Url(url) FRONTEND_URL?: string;
   @Url(url) PUBLIC_URL?: string;
   @Text() CORS_ORIGINS?: string;

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigError, JWT_SECRET_PLACEHOLDER, loadConfig } from './load-config';
 
-const DB = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/x', REDIS_URL: 'redis://127.0.0.1:6379/0' };
+const KEY_ENCRYPTION_SECRET = randomBytes(48).toString('base64');
+const DB = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/x', REDIS_URL: 'redis://127.0.0.1:6379/0', KEY_ENCRYPTION_SECRET };
 
 describe('JWT_SECRET strength', () => {
   it.each([
@@ -112,5 +113,33 @@ describe('configuration errors', () => {
   it('accepts the bounds and empty optional values', () => {
     expect(loadConfig({ DATA_DIR: dir, PORT: '1' }).app.port).toBe(1);
     expect(loadConfig({ DATA_DIR: dir, PORT: '65535', AUDIT_RETENTION_DAYS: '' }).retention.auditDays).toBeUndefined();
+  });
+});
+
+describe('signing keys and service clients (v1.2)', () => {
+  const secret = randomBytes(48).toString('base64');
+  const { KEY_ENCRYPTION_SECRET: _omitted, ...noKeySecret } = DB;
+
+  it('ES256 is the default; with DATABASE_URL it needs KEY_ENCRYPTION_SECRET, HS256 does not', () => {
+    expect(loadConfig({ ...DB, JWT_SECRET: secret }).auth.algorithm).toBe('ES256');
+    expect(() => loadConfig({ ...noKeySecret, JWT_SECRET: secret })).toThrow(/KEY_ENCRYPTION_SECRET is required with JWT_ALGORITHM=ES256/);
+    expect(() => loadConfig({ ...noKeySecret, JWT_SECRET: secret, JWT_ALGORITHM: 'EdDSA' })).toThrow(
+      /KEY_ENCRYPTION_SECRET is required with JWT_ALGORITHM=EdDSA/,
+    );
+    expect(loadConfig({ ...noKeySecret, JWT_SECRET: secret, JWT_ALGORITHM: 'HS256' }).auth.algorithm).toBe('HS256');
+    expect(() => loadConfig({ ...DB, JWT_SECRET: secret, JWT_ALGORITHM: 'RS256' })).toThrow(/JWT_ALGORITHM/);
+    expect(() => loadConfig({ ...DB, JWT_SECRET: secret, KEY_ENCRYPTION_SECRET: 'changeme-changeme-changeme-changeme' })).toThrow(/KEY_ENCRYPTION_SECRET/);
+  });
+
+  it('SERVICE_CLIENTS is a list of id:hash (SHA-256 hex or argon2id)', () => {
+    const hex = 'a'.repeat(64);
+    const clients = loadConfig({ ...DB, JWT_SECRET: secret, SERVICE_CLIENTS: `orders:${hex}, billing:$argon2id$v=19$m=19456,t=2,p=1$abc$def` }).keys
+      .serviceClients;
+    expect(clients).toEqual([
+      { id: 'orders', hash: hex },
+      { id: 'billing', hash: '$argon2id$v=19$m=19456,t=2,p=1$abc$def' },
+    ]);
+    expect(() => loadConfig({ ...DB, JWT_SECRET: secret, SERVICE_CLIENTS: 'orders:plaintext-secret' })).toThrow(/SERVICE_CLIENTS/);
+    expect(() => loadConfig({ ...DB, JWT_SECRET: secret, SERVICE_CLIENTS: `a:${hex},a:${hex}` })).toThrow(/twice/);
   });
 });

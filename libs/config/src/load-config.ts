@@ -93,6 +93,10 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     const weakness = secretWeakness(env.JWT_SECRET);
     if (weakness) fail(`JWT_SECRET ${weakness}; ${GENERATE_SECRET}`);
   }
+  if (!embedded && (env.JWT_ALGORITHM ?? 'ES256') !== 'HS256' && !env.KEY_ENCRYPTION_SECRET)
+    fail(
+      `KEY_ENCRYPTION_SECRET is required with JWT_ALGORITHM=${env.JWT_ALGORITHM ?? 'ES256'} when DATABASE_URL is set (it seals the signing keys); ${GENERATE_SECRET}, or set JWT_ALGORITHM=HS256 to keep signing with JWT_SECRET`,
+    );
   if (env.KEY_ENCRYPTION_SECRET) {
     const weakness = secretWeakness(env.KEY_ENCRYPTION_SECRET);
     if (weakness) fail(`KEY_ENCRYPTION_SECRET ${weakness}; ${GENERATE_SECRET}`);
@@ -138,6 +142,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     redis: { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX ?? 'idp:' },
     auth: {
       jwtSecret: env.JWT_SECRET ?? devSecret(dataDir),
+      algorithm: env.JWT_ALGORITHM ?? 'ES256',
       accessTtl: env.JWT_ACCESS_TTL ?? 1800,
       refreshTtl: env.JWT_REFRESH_TTL ?? 7 * 24 * 3600,
       refreshGrace: env.JWT_REFRESH_GRACE ?? 10,
@@ -179,6 +184,12 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       pollIntervalMs: env.EMAIL_POLL_INTERVAL_MS ?? 1000,
       retryBaseMs: env.EMAIL_RETRY_BASE_MS ?? 5000,
     },
+    keys: {
+      encryptionSecret: env.KEY_ENCRYPTION_SECRET ?? env.JWT_SECRET ?? devSecret(dataDir),
+      rotationDays: env.SIGNING_KEY_ROTATION_DAYS ?? 30,
+      jwksMaxAge: env.JWKS_MAX_AGE ?? 300,
+      serviceClients: parseServiceClients(env.SERVICE_CLIENTS),
+    },
     mfa: {
       reauthWindow: env.REAUTH_WINDOW ?? 600,
       requiredRoles: parseRoles(env.MFA_REQUIRED_ROLES),
@@ -210,6 +221,25 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       },
     },
   };
+}
+
+/** `SERVICE_CLIENTS`: `id:hash,id:hash`, the hash an argon2id PHC string or 64 hex digits (SHA-256 of the secret). */
+export function parseServiceClients(value: string | undefined): { id: string; hash: string }[] {
+  const out: { id: string; hash: string }[] = [];
+  // an argon2 string has commas of its own (m=19456,t=2,p=1): entries start where `id:` does
+  for (const entry of (value ?? '')
+    .split(/,(?=\s*[A-Za-z0-9._-]{1,64}:)/)
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const at = entry.indexOf(':');
+    const id = at > 0 ? entry.slice(0, at) : '';
+    const hash = at > 0 ? entry.slice(at + 1) : '';
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(id) || !(/^[0-9a-f]{64}$/i.test(hash) || hash.startsWith('$argon2')))
+      fail('SERVICE_CLIENTS must be a comma list of id:hash, the hash an argon2id string or the SHA-256 hex of the secret');
+    if (out.some((c) => c.id === id)) fail(`SERVICE_CLIENTS lists the client "${id}" twice`);
+    out.push({ id, hash: hash.toLowerCase().startsWith('$argon2') ? hash : hash.toLowerCase() });
+  }
+  return out;
 }
 
 /** `MFA_REQUIRED_ROLES`: a comma list of roles (admin, user, guest); empty: nobody must enrol. */

@@ -916,6 +916,100 @@ export interface paths {
     patch: operations['PasskeysController_rename'];
     trace?: never;
   };
+  '/.well-known/jwks.json': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The public keys that verify access tokens (next, current, and retired ones until their tokens expired)
+     * @description Cache-Control: public, max-age=JWKS_MAX_AGE. With JWT_ALGORITHM=HS256 there are no public keys: `{keys: []}`.
+     */
+    get: operations['WellKnownController_jwks'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/.well-known/openid-configuration': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Discovery for resource servers (this API is not an OpenID provider: no authorization or token endpoint) */
+    get: operations['WellKnownController_discovery'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/admin/signing-keys': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Signing keys, newest first (kid, alg, state, dates; never private material) */
+    get: operations['SigningKeysController_list'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/admin/signing-keys/rotate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Rotate now: the next key signs from now on, the current one retires (published until its tokens expire), a new next key is made
+     * @description Audited as admin.signing_key_rotated. Tokens signed before keep verifying until they expire.
+     */
+    post: operations['SigningKeysController_rotate'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/oauth/introspect': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * RFC 7662 token introspection for service clients (HTTP Basic, SERVICE_CLIENTS)
+     * @description `{active:false}` for anything revoked, expired, disabled or malformed — no detail. Revocation is visible on the next call.
+     */
+    post: operations['IntrospectionController_introspect'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1368,6 +1462,56 @@ export interface components {
     };
     RenamePasskeyDto: {
       name: string;
+    };
+    JwksDto: {
+      /** @description public JWKs (kid, alg, use: sig) */
+      keys: {
+        [key: string]: unknown;
+      }[];
+    };
+    OpenIdConfigurationDto: {
+      issuer: string;
+      jwks_uri: string;
+      introspection_endpoint: string;
+      id_token_signing_alg_values_supported: string[];
+      token_endpoint_auth_methods_supported: string[];
+    };
+    SigningKeyDto: {
+      /** @description the JWK thumbprint (RFC 7638), the `kid` of the tokens it signs */
+      kid: string;
+      /** @enum {string} */
+      alg: 'ES256' | 'EdDSA';
+      /** @enum {string} */
+      state: 'next' | 'current' | 'retired';
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      activated_at: string | null;
+      /** Format: date-time */
+      retired_at: string | null;
+    };
+    SigningKeyPageDto: {
+      items: components['schemas']['SigningKeyDto'][];
+      next_cursor: string | null;
+    };
+    IntrospectDto: {
+      /** @description the access token to check */
+      token: string;
+      /** @description ignored (only access tokens are introspected) */
+      token_type_hint?: string;
+    };
+    IntrospectionDto: {
+      active: boolean;
+      sub?: string;
+      sid?: string;
+      /** @description the live role */
+      role?: string;
+      exp?: number;
+      iat?: number;
+      iss?: string;
+      aud?: string;
+      amr?: string[];
+      client_id?: string;
     };
     ProblemFieldError: {
       /**
@@ -6805,6 +6949,391 @@ export interface operations {
         };
       };
       /** @description `rate_limited`: Too many requests; retry later (more than THROTTLE_LIMIT requests per THROTTLE_TTL per user (per client without a valid access token)) */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'rate_limited';
+          };
+        };
+      };
+      /** @description Unexpected failure: 500 `internal_error` (the body discloses nothing internal) */
+      default: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  WellKnownController_jwks: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JwksDto'];
+        };
+      };
+      /** @description `rate_limited`: Too many requests; retry later (more than THROTTLE_LIMIT requests per THROTTLE_TTL per client) */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'rate_limited';
+          };
+        };
+      };
+      /** @description Unexpected failure: 500 `internal_error` (the body discloses nothing internal) */
+      default: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  WellKnownController_discovery: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['OpenIdConfigurationDto'];
+        };
+      };
+      /** @description `rate_limited`: Too many requests; retry later (more than THROTTLE_LIMIT requests per THROTTLE_TTL per client) */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'rate_limited';
+          };
+        };
+      };
+      /** @description Unexpected failure: 500 `internal_error` (the body discloses nothing internal) */
+      default: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  SigningKeysController_list: {
+    parameters: {
+      query?: {
+        limit?: number;
+        /** @description opaque cursor from next_cursor of the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SigningKeyPageDto'];
+        };
+      };
+      /** @description `validation_failed`: The request is invalid (`errors` lists each refused field and why) */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'validation_failed';
+          };
+        };
+      };
+      /**
+       * @description - `unauthorized`: A bearer access token is required
+       *     - `token_expired`: The access token has expired
+       *     - `token_invalid`: The access token is not valid
+       *     - `token_revoked`: The session of this access token has ended
+       */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'unauthorized' | 'token_expired' | 'token_invalid' | 'token_revoked';
+          };
+        };
+      };
+      /**
+       * @description - `forbidden`: You do not have the role this requires
+       *     - `mfa_enrollment_required`: Your role requires a second factor: enrol one (TOTP or a passkey) before anything else (MFA_REQUIRED_ROLES lists the caller’s role and the caller has no factor yet)
+       */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'forbidden' | 'mfa_enrollment_required';
+          };
+        };
+      };
+      /** @description `rate_limited`: Too many requests; retry later (more than THROTTLE_LIMIT requests per THROTTLE_TTL per user (per client without a valid access token)) */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'rate_limited';
+          };
+        };
+      };
+      /** @description Unexpected failure: 500 `internal_error` (the body discloses nothing internal) */
+      default: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  SigningKeysController_rotate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SigningKeyDto'];
+        };
+      };
+      /**
+       * @description - `unauthorized`: A bearer access token is required
+       *     - `token_expired`: The access token has expired
+       *     - `token_invalid`: The access token is not valid
+       *     - `token_revoked`: The session of this access token has ended
+       */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'unauthorized' | 'token_expired' | 'token_invalid' | 'token_revoked';
+          };
+        };
+      };
+      /**
+       * @description - `forbidden`: You do not have the role this requires
+       *     - `mfa_enrollment_required`: Your role requires a second factor: enrol one (TOTP or a passkey) before anything else (MFA_REQUIRED_ROLES lists the caller’s role and the caller has no factor yet)
+       */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'forbidden' | 'mfa_enrollment_required';
+          };
+        };
+      };
+      /** @description `signing_keys_unavailable`: JWT_ALGORITHM=HS256 signs with JWT_SECRET: there are no signing keys to rotate (JWT_ALGORITHM=HS256) */
+      409: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'signing_keys_unavailable';
+          };
+        };
+      };
+      /** @description `rate_limited`: Too many requests; retry later (more than THROTTLE_LIMIT requests per THROTTLE_TTL per user (per client without a valid access token)) */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'rate_limited';
+          };
+        };
+      };
+      /** @description Unexpected failure: 500 `internal_error` (the body discloses nothing internal) */
+      default: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  IntrospectionController_introspect: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/x-www-form-urlencoded': components['schemas']['IntrospectDto'];
+        'application/json': components['schemas']['IntrospectDto'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['IntrospectionDto'];
+        };
+      };
+      /**
+       * @description - `validation_failed`: The request is invalid (`errors` lists each refused field and why)
+       *     - `invalid_json`: The request body is not valid JSON
+       *     - `bad_request`: The request body could not be read
+       */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'validation_failed' | 'invalid_json' | 'bad_request';
+          };
+        };
+      };
+      /** @description `unauthorized`: Introspection needs a service client (HTTP Basic: SERVICE_CLIENTS id and secret) (no or wrong client credentials) */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'unauthorized';
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body exceeds 16384 bytes */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'payload_too_large';
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The request body must be application/json */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'unsupported_media_type';
+          };
+        };
+      };
+      /** @description `rate_limited`: Too many requests; retry later (more than THROTTLE_LIMIT requests per THROTTLE_TTL per client) */
       429: {
         headers: {
           'X-Request-Id': components['headers']['X-Request-Id'];

@@ -84,6 +84,7 @@ export function createOpenApiDocument(app: INestApplication, config: AppConfig):
     .setVersion(config.app.version)
     .addServer(config.app.publicUrl, 'This API (PUBLIC_URL)')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from login, refresh or the OAuth exchange' }, BEARER)
+    .addBasicAuth({ type: 'http', scheme: 'basic', description: 'A service client of SERVICE_CLIENTS (id and secret): introspection only' }, 'service-client')
     .addSecurityRequirements(BEARER);
   for (const [name, description] of TAGS) builder.addTag(name, description);
   const document = SwaggerModule.createDocument(app, builder.build(), { extraModels: [Problem, ProblemFieldError] });

@@ -1,45 +1,65 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
+import { TokenExpiredError } from 'jsonwebtoken';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { APP_CONFIG, AppConfig } from '@app/config';
+import type { FastifyRequest } from 'fastify';
 import { type AuthContext, Clock, CommonErrors } from '@app/common';
+import { TokenCodec, TokenRejected } from '@app/keys';
 import { AccessStateService, SessionsErrors } from '@app/sessions';
-import { ACCESS_TOKEN_ALGORITHM, AccessTokenClaims, AccessTokenService } from '../tokens/access-token.service';
+import { AccessTokenClaims } from '../tokens/access-token.service';
 import { AuthErrors } from '../errors';
 
+const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
+
+/** What passport adds to the strategy object of each request. */
+interface PassportActions {
+  success(user: unknown): void;
+  fail(info: unknown): void;
+  error(err: unknown): void;
+}
+
 /**
- * passport-jwt verifies signature (algorithm pinned: `none` and others refused), exp, iss and
- * aud; then `validate` checks typ and asks the access-state store, in one round trip, whether the
- * session is live and what the user's current role and profile are — and counts the request
- * against the user's rate limit (authenticated requests are throttled per user, not per IP: see
- * AppThrottlerGuard).
+ * passport-jwt takes the bearer token; TokenCodec verifies it with the configured algorithm
+ * (pinned: `none` and every other one refused; signature, iss, aud, exp, iat/nbf sanity; with
+ * ES256/EdDSA the key of its `kid`); then `validate` checks typ and asks the access-state store,
+ * in one round trip, whether the session is live and what the user's current role and profile
+ * are — and counts the request against the user's rate limit (authenticated requests are
+ * throttled per user, not per IP: see AppThrottlerGuard).
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
-    tokens: AccessTokenService,
+    private readonly codec: TokenCodec,
     private readonly accessState: AccessStateService,
     private readonly clock: Clock,
   ) {
-    super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: tokens.key as unknown as string,
-      algorithms: [ACCESS_TOKEN_ALGORITHM],
-      issuer: config.auth.issuer,
-      audience: config.auth.audience,
-      ignoreExpiration: false,
-      // nbf is checked below with the same clock skew as iat (jsonwebtoken allows none)
-      jsonWebTokenOptions: { ignoreNotBefore: true },
-    });
+    // the verification below replaces passport-jwt's (jsonwebtoken cannot verify EdDSA); it still needs a key source
+    super({ jwtFromRequest: bearerToken, secretOrKeyProvider: (_req: unknown, _token: unknown, done: (e: null, k: string) => void) => done(null, '') });
   }
 
-  async validate(claims: Partial<AccessTokenClaims> & { nbf?: unknown }): Promise<AuthContext> {
+  override authenticate(this: JwtStrategy & PassportActions, request: unknown): void {
+    const req = request as FastifyRequest;
+    const token = bearerToken(req as never);
+    if (!token) return this.fail(new Error('No auth token'));
+    const now = this.clock.now().getTime();
+    this.codec
+      .verify(token, now / 1000)
+      .then(
+        async (claims) => this.success(await this.validate(claims as Partial<AccessTokenClaims>, now)),
+        (err: unknown) => {
+          // the guard maps an expired token to token_expired, any other failure to token_invalid
+          if (err instanceof TokenRejected)
+            return this.fail(err.reason === 'expired' ? new TokenExpiredError('jwt expired', err.expiredAt ?? new Date(now)) : err);
+          throw err;
+        },
+      )
+      .catch((err: unknown) => this.error(err));
+  }
+
+  async validate(claims: Partial<AccessTokenClaims>, now = this.clock.now().getTime()): Promise<AuthContext> {
     if (claims.typ !== 'access' || typeof claims.sub !== 'string' || typeof claims.sid !== 'string' || !isUuid(claims.sid) || !isUuid(claims.sub)) {
       throw AuthErrors.tokenInvalid();
     }
-    const now = this.clock.now().getTime();
-    if (!hasSaneTimes(claims, now / 1000)) throw AuthErrors.tokenInvalid();
     const decision = await this.accessState.authorize(claims.sid, claims.sub, now);
     if (!decision.ok) {
       if (decision.reason === 'throttled') {
@@ -57,22 +77,6 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       amr: Array.isArray(claims.amr) ? claims.amr.filter((m): m is string => typeof m === 'string') : undefined,
     };
   }
-}
-
-/** Tolerated clock difference between the node that signed a token and the one checking it. */
-const CLOCK_SKEW_S = 60;
-
-/**
- * A token must expire (one without `exp` would live forever), and may not claim to be issued or
- * valid from further in the future than clock skew explains: jsonwebtoken checks neither.
- */
-function hasSaneTimes(claims: { exp?: unknown; iat?: unknown; nbf?: unknown }, now: number): boolean {
-  if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) return false;
-  for (const t of [claims.iat, claims.nbf]) {
-    if (t === undefined) continue;
-    if (typeof t !== 'number' || !Number.isFinite(t) || t > now + CLOCK_SKEW_S) return false;
-  }
-  return true;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

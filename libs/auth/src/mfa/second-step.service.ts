@@ -102,7 +102,7 @@ export class SecondStepService {
     const session = await this.sessions.reauthenticated(me.sessionId, me.userId, [amr]);
     if (!session) throw SessionsErrors.tokenRevoked();
     await this.events.record('auth.reauthenticated', actor, { metadata: { method } });
-    return { access_token: this.tokens.issue(user.id, session.id, me.role, this.clock.now().getTime(), session), expires_in: this.tokens.ttlSeconds };
+    return { access_token: await this.tokens.issue(user.id, session.id, me.role, this.clock.now().getTime(), session), expires_in: this.tokens.ttlSeconds };
   }
 
   /** Request options for a passkey as the second factor of a pending sign-in (its mfa_token is the challenge's id). */

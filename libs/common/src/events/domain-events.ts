@@ -33,6 +33,8 @@ export const AUDIT_EVENTS = [
   'passkey.added',
   'passkey.removed',
   'auth.reauthenticated',
+  // v1.2: tokens for other services
+  'admin.signing_key_rotated',
 ] as const;
 export type DomainEventName = (typeof AUDIT_EVENTS)[number];
 

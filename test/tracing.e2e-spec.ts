@@ -1,13 +1,14 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, deleteRedisPrefix, TestDatabase } from './support/database';
-import { TEST_REDIS_URL } from './support/env';
+import { baseTestEnv, TEST_REDIS_URL } from './support/env';
 import { FakeOtlpReceiver, ReceivedSpan, SPAN_KIND } from './support/fake-otlp';
 import { Api } from './support/http-client';
-import { waitFor } from './support/net';
-import { ROOT, ServerProcess, startApi, stopAll } from './support/processes';
+import { sleep, waitFor } from './support/net';
+import { ROOT, ServerProcess, startApi, stopAll, tsNode } from './support/processes';
 
 /**
  * Optional OpenTelemetry traces (OTEL_EXPORTER_OTLP_ENDPOINT), against a local OTLP/HTTP receiver:
@@ -194,6 +195,46 @@ describe('OpenTelemetry traces', () => {
     ]);
     // the report the next test relies on does see the SDK when it is there
     expect(loadedModules(modules).filter((m) => OTEL_MODULE.test(m.id) && !m.id.includes(API_PACKAGE)).length).toBeGreaterThan(0);
+  });
+
+  it('the worker starts the SDK, exports no trace per poll of its jobs, and still stops on SIGTERM', async () => {
+    const modules = join(tmp, 'worker-modules.json');
+    const command = tsNode('apps/worker/src/main.ts');
+    const worker = spawn(process.execPath, [...PRELOAD, ...command.args], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...command.env,
+        ...baseTestEnv(),
+        ...env({
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+          OTEL_BSP_SCHEDULE_DELAY: '100',
+          // a poll of the outbox every 50 ms: queries outside any request or job span
+          EMAIL_POLL_INTERVAL_MS: '50',
+          LOADED_MODULES_FILE: modules,
+        }),
+      },
+    });
+    let output = '';
+    worker.stdout.on('data', (d) => (output += d));
+    worker.stderr.on('data', (d) => (output += d));
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) => worker.once('exit', (code, signal) => resolve(signal ?? code)));
+    try {
+      await waitFor('the worker’s start', async () => output.includes('Worker started') || worker.exitCode !== null, 30_000);
+      expect({ exit: worker.exitCode, output: output.slice(-1500) }).toMatchObject({ exit: null });
+      // some twenty polls, each exported within 100 ms if it were traced
+      await sleep(1000);
+      worker.kill('SIGUSR2');
+      await waitFor('the worker’s module report', async () => existsSync(modules), 5000);
+      worker.kill('SIGTERM');
+      // Nest's shutdown hooks (the tracing flush among them), then the signal re-raised or a drained loop
+      expect([0, 'SIGTERM']).toContain(await Promise.race([exited, sleep(15_000).then(() => 'still running')]));
+    } finally {
+      worker.kill('SIGKILL');
+    }
+    expect(receiver.spans.filter((s) => s.service === 'identity-worker')).toEqual([]);
+    expect(loadedModules(modules).map((m) => m.id)).toEqual(expect.arrayContaining([expect.stringMatching(/[\\/]@opentelemetry[\\/]sdk-node[\\/]/)]));
   });
 
   it('without OTEL_EXPORTER_OTLP_ENDPOINT not one OpenTelemetry module is loaded, and log lines have no trace id', async () => {

@@ -36,12 +36,14 @@ const attributesOf = (list: KeyValue[] = []) => Object.fromEntries(list.map((a) 
 
 /**
  * A local OTLP/HTTP receiver (what a collector listens to on :4318): records the spans of every
- * `POST /v1/traces` in OTLP/JSON (`OTEL_EXPORTER_OTLP_PROTOCOL=http/json`) and answers 200 `{}`.
- * Anything else it is sent is kept in `others` (path and content type), so a test can say what
- * arrived instead of traces.
+ * `POST /v1/traces` in OTLP/JSON (`OTEL_EXPORTER_OTLP_PROTOCOL=http/json`) and the raw bodies of
+ * those in protobuf (the default protocol; not decoded: strings such as span and service names
+ * are plain UTF-8 inside), and answers 200. Anything else it is sent is kept in `others` (path
+ * and content type), so a test can say what arrived instead of traces.
  */
 export class FakeOtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
+  readonly protobuf: Buffer[] = [];
   readonly others: string[] = [];
   private server?: http.Server;
   url = '';
@@ -52,12 +54,16 @@ export class FakeOtlpReceiver {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const type = req.headers['content-type'] ?? '';
-        if (req.method === 'POST' && req.url === '/v1/traces' && type.startsWith('application/json')) {
+        const traces = req.method === 'POST' && req.url === '/v1/traces';
+        if (traces && type.startsWith('application/json')) {
           this.record(JSON.parse(Buffer.concat(chunks).toString('utf8')) as ExportTraceServiceRequest);
-        } else {
-          this.others.push(`${req.method} ${req.url} ${type}`);
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+          return;
         }
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        if (traces && type.startsWith('application/x-protobuf')) this.protobuf.push(Buffer.concat(chunks));
+        else this.others.push(`${req.method} ${req.url} ${type}`);
+        // an empty ExportTraceServiceResponse
+        res.writeHead(200, { 'content-type': type || 'application/x-protobuf' }).end();
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));

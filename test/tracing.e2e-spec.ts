@@ -159,6 +159,21 @@ describe('OpenTelemetry traces', () => {
       expect(receiver.spans.filter((s) => s.scope === '@opentelemetry/instrumentation-ioredis').map((s) => s.attributes['db.query.text'])).toContain('evalsha');
     });
 
+    it('a caller’s W3C traceparent continues its trace', async () => {
+      const traceId = randomBytes(16).toString('hex');
+      const parent = randomBytes(8).toString('hex');
+      const requestId = `traceparent-${randomBytes(4).toString('hex')}`;
+      const res = await new Api(api.url).send({ path: '/api/v1/auth/me', headers: { traceparent: `00-${traceId}-${parent}-01`, 'X-Request-Id': requestId } });
+      expect(res.status).toBe(401);
+      await waitFor('the span of the call', async () => receiver.spans.some((s) => s.traceId === traceId && s.kind === SPAN_KIND.SERVER));
+      expect(receiver.spans.find((s) => s.traceId === traceId && s.kind === SPAN_KIND.SERVER)).toMatchObject({
+        name: 'GET /api/v1/auth/me',
+        parentSpanId: parent,
+      });
+      await waitFor('its request line', async () => requestLine(api, requestId) !== undefined, 5000);
+      expect(requestLine(api, requestId)).toMatchObject({ trace_id: traceId });
+    });
+
     it('probes are not traced: GET /health answers without a span', async () => {
       const client = new Api(api.url);
       expect((await client.send({ path: '/health', headers: { 'X-Request-Id': 'probe-1' } })).status).toBe(200);

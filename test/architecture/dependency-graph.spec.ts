@@ -28,6 +28,8 @@ const ALLOWED: Record<string, string[]> = {
   admin: ['config', 'common', 'database', 'redis', 'users', 'sessions', 'auth', 'audit', 'mfa'],
   health: ['config', 'common', 'database', 'redis', 'users', 'sessions', 'auth', 'email'],
   retention: ['config', 'common', 'database'],
+  // OpenTelemetry, started before anything else loads: it may depend on nothing (no Nest, no config)
+  tracing: [],
 };
 
 /**

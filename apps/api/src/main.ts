@@ -1,3 +1,5 @@
+// first: OpenTelemetry (when OTEL_EXPORTER_OTLP_ENDPOINT is set) patches modules as they load
+import './tracing';
 import 'reflect-metadata';
 import { Logger } from 'nestjs-pino';
 import { AppConfig, loadConfig, StartupError } from '@app/config';

@@ -74,13 +74,14 @@ function parseInvocation(argv: string[]): Invocation {
 /**
  * The API's configuration, with what differs for a short-lived operator command: its logs on
  * stderr (stdout is the command's output) and at `warn` unless LOG_LEVEL says otherwise; no
- * bootstrap admin (an operator command creates only what it is asked to); no outbox delivery.
+ * bootstrap admin (an operator command creates only what it is asked to); no outbox delivery; no
+ * traces (OTEL_EXPORTER_OTLP_ENDPOINT is for the API and the worker: a command serves no request).
  */
 function cliConfig(env: NodeJS.ProcessEnv): AppConfig {
   const config = loadConfig(env);
   return {
     ...config,
-    app: { ...config.app, logLevel: env.LOG_LEVEL ? config.app.logLevel : 'warn', logTarget: 'stderr' },
+    app: { ...config.app, logLevel: env.LOG_LEVEL ? config.app.logLevel : 'warn', logTarget: 'stderr', otlpEndpoint: undefined },
     auth: { ...config.auth, bootstrapAdmin: { ...config.auth.bootstrapAdmin, enabled: false } },
     email: { ...config.email, deliveryInApi: false },
   };

@@ -1,3 +1,5 @@
+// first: OpenTelemetry (when OTEL_EXPORTER_OTLP_ENDPOINT is set) patches modules as they load
+import './tracing';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';

@@ -7,6 +7,7 @@ import { RedisModule } from '@app/redis';
 import { EmailModule } from '@app/email';
 import { RetentionModule } from '@app/retention';
 import { SessionsModule } from '@app/sessions';
+import { TracingShutdown } from '@app/tracing';
 
 /**
  * The background process: the same configuration, logging, database and store as the API, no
@@ -30,6 +31,8 @@ export class WorkerModule {
         // replays access changes the API nodes could not push to Redis
         SessionsModule,
       ],
+      // Nest's shutdown hooks are the worker's shutdown path: the last spans leave with it
+      providers: [TracingShutdown],
     };
   }
 }

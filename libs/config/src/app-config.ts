@@ -22,6 +22,11 @@ export interface AppConfig {
     embedded: boolean;
     /** serve /docs and /docs-json (DOCS_ENABLED; default: on unless production) */
     docsEnabled: boolean;
+    /**
+     * OTEL_EXPORTER_OTLP_ENDPOINT: set, the process exports OpenTelemetry traces there (the SDK
+     * starts in the entry point, before this configuration exists) and log lines carry trace_id
+     */
+    otlpEndpoint?: string;
   };
   database: {
     url?: string;

@@ -117,6 +117,13 @@ export class EnvironmentVariables {
   @Text() TRUST_PROXY?: string;
   @Bool() DOCS_ENABLED?: boolean;
 
+  // OpenTelemetry traces (on when the endpoint is set); the SDK reads the other OTEL_* variables itself
+  @Url(url, true) OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+  @Text({ min: 1, max: 255 }, true) OTEL_SERVICE_NAME?: string;
+  // OTLP over HTTP only: a gRPC collector port would take the requests and answer nothing useful
+  @OneOf(['http/protobuf', 'http/json']) OTEL_EXPORTER_OTLP_PROTOCOL?: string;
+  @OneOf(['http/protobuf', 'http/json']) OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?: string;
+
   @Bool() REQUIRE_EMAIL_VERIFICATION?: boolean;
   @Int(1, 1000) LOCKOUT_THRESHOLD?: number;
   @Int(1, 604800, 'seconds') LOCKOUT_DURATION?: number;

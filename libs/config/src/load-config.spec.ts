@@ -101,6 +101,8 @@ describe('configuration errors', () => {
     [{ HEALTH_TOKEN: 'short' }, 'HEALTH_TOKEN must be at least 16 characters'],
     [{ BOOTSTRAP_ADMIN_EMAIL: 'admin@localhost', BOOTSTRAP_ADMIN_PASSWORD: 'x' }, 'BOOTSTRAP_ADMIN_EMAIL must be an email address (name@domain.tld)'],
     [{ PASSWORD_MIN_LENGTH: '20', PASSWORD_MAX_LENGTH: '12' }, 'PASSWORD_MAX_LENGTH must not be less than PASSWORD_MIN_LENGTH (got 12 < 20)'],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT must be a URL starting with http:// or https://'],
+    [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, 'OTEL_EXPORTER_OTLP_PROTOCOL must be one of http/protobuf, http/json (got "grpc")'],
   ])('%j: "%s"', (env, expected) => {
     expect(messageOf(env)).toBe(`Invalid configuration: ${expected}`);
   });
@@ -108,6 +110,12 @@ describe('configuration errors', () => {
   it('never echoes the value of a URL or a secret', () => {
     expect(messageOf({ DATABASE_URL: 'postgres//bob:hunter2@db/x' })).not.toContain('hunter2');
     expect(messageOf({ DATABASE_URL: 'postgres://127.0.0.1', JWT_SECRET: 'hunter2' })).not.toContain('hunter2');
+  });
+
+  it('OTEL_EXPORTER_OTLP_ENDPOINT: unset or empty, tracing is off', () => {
+    expect(loadConfig({ DATA_DIR: dir }).app.otlpEndpoint).toBeUndefined();
+    expect(loadConfig({ DATA_DIR: dir, OTEL_EXPORTER_OTLP_ENDPOINT: '' }).app.otlpEndpoint).toBeUndefined();
+    expect(loadConfig({ DATA_DIR: dir, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318' }).app.otlpEndpoint).toBe('http://otel-collector:4318');
   });
 
   it('accepts the bounds and empty optional values', () => {

@@ -132,6 +132,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
       embedded,
       docsEnabled: env.DOCS_ENABLED ?? !production,
+      otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     },
     database: {
       url: env.DATABASE_URL,

@@ -37,6 +37,9 @@ describe('log format', () => {
   it('prints a request as one line and prefixes other lines with their context', () => {
     const request = { req: { method: 'GET', url: '/api/v1/auth/me' }, res: { status: 401 }, duration_ms: 4, request_id: 'r-1', msg: 'request completed' };
     expect(prettyMessage(request, 'msg')).toBe('GET /api/v1/auth/me 401 4 ms (r-1)');
+    expect(prettyMessage({ ...request, trace_id: '4bf92f3577b34da6a3ce929d0e0e4736' }, 'msg')).toBe(
+      'GET /api/v1/auth/me 401 4 ms (r-1, trace 4bf92f3577b34da6a3ce929d0e0e4736)',
+    );
     expect(prettyMessage({ context: 'Bootstrap', msg: 'Identity API listening' }, 'msg')).toBe('[Bootstrap] Identity API listening');
     expect(prettyMessage({ msg: 'plain' }, 'msg')).toBe('plain');
   });

@@ -30,7 +30,7 @@ function prettyStream(fd: Fd): DestinationStream {
     sync: true,
     colorize: isTerminal(fd),
     translateTime: 'SYS:HH:MM:ss.l',
-    ignore: 'pid,hostname,context,request_id,req,res,duration_ms,route',
+    ignore: 'pid,hostname,context,request_id,req,res,duration_ms,route,trace_id,span_id',
     messageFormat: prettyMessage,
     // what is left (an error, a job's numbers) is printed under the line, one field per line
     singleLine: false,
@@ -43,13 +43,18 @@ type Line = Record<string, unknown> & {
   res?: { status?: number };
   duration_ms?: number;
   request_id?: string;
+  trace_id?: string;
 };
 
-/** `[Context] message`, and for request lines `GET /api/v1/auth/me 200 4 ms (request id)`. */
+/**
+ * `[Context] message`, and for request lines `GET /api/v1/auth/me 200 4 ms (request id)`, with
+ * `, trace <trace id>` inside the parentheses when tracing is on.
+ */
 export function prettyMessage(log: Line, messageKey: string): string {
   const msg = String(log[messageKey] ?? '');
   if (log.req && log.res) {
-    const id = log.request_id ? ` (${log.request_id})` : '';
+    const ids = [log.request_id, log.trace_id && `trace ${log.trace_id}`].filter(Boolean);
+    const id = ids.length ? ` (${ids.join(', ')})` : '';
     return `${log.req.method} ${log.req.url} ${log.res.status} ${log.duration_ms ?? '?'} ms${id}`;
   }
   return log.context ? `[${log.context}] ${msg}` : msg;

@@ -5,6 +5,7 @@ import type { Options } from 'pino-http';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import type { AnnotatedRawRequest } from '../http/route-pattern';
 import { appLogDestination } from './log-output';
+import { traceContextMixin } from './trace-context';
 
 /** Query parameters that may carry secrets; their values never reach a log line. */
 const SECRET_PARAMS = /([?&](?:token|code|state|refresh_token|access_token|password)=)[^&]*/gi;
@@ -17,8 +18,9 @@ type Req = AnnotatedRawRequest & { originalUrl?: string };
 
 /**
  * pino-http options: one JSON line per request with request id, method, route, status and
- * duration. Headers and bodies are not serialized at all, so authorization headers, cookies,
- * passwords and tokens cannot leak; secret-bearing query parameters are masked.
+ * duration, and with tracing on (OTEL_EXPORTER_OTLP_ENDPOINT) the trace and span ids. Headers and
+ * bodies are not serialized at all, so authorization headers, cookies, passwords and tokens
+ * cannot leak; secret-bearing query parameters are masked.
  */
 export function httpLoggerOptions(config: AppConfig): Options {
   return {
@@ -39,6 +41,7 @@ export function httpLoggerOptions(config: AppConfig): Options {
       err: (err: Error) => ({ type: err.name, message: err.message }),
     },
     customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+    ...(config.app.otlpEndpoint ? { mixin: traceContextMixin() } : {}),
   };
 }
 

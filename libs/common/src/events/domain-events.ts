@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
+import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
 import type { Actor } from '../decorators/client-info.decorator';
 import type { Tx } from '../util/tx';
 
@@ -33,6 +33,8 @@ export const AUDIT_EVENTS = [
   'passkey.added',
   'passkey.removed',
   'auth.reauthenticated',
+  // v1.2: webhook endpoints created, changed or deleted by an admin
+  'admin.webhook_changed',
 ] as const;
 export type DomainEventName = (typeof AUDIT_EVENTS)[number];
 
@@ -63,6 +65,18 @@ export interface RecordOptions {
   metadata?: Record<string, unknown>;
   /** the unit of work of the change the event describes: the record commits or rolls back with it */
   tx?: Tx;
+}
+
+/**
+ * One listener method for several events (EventEmitter2 would read an array as one namespaced
+ * name). Listeners that persist use `{ async: false, promisify: true, suppressErrors: false }`:
+ * `record` waits for them and a failure fails the change that emitted the event.
+ */
+export function OnEvents(names: readonly DomainEventName[], options: Parameters<typeof OnEvent>[1]): MethodDecorator {
+  return (target, key, descriptor) => {
+    for (const name of names) OnEvent(name, options)(target, key, descriptor);
+    return descriptor;
+  };
 }
 
 /**

@@ -26,6 +26,9 @@ const ALLOWED: Record<string, string[]> = {
   admin: ['config', 'common', 'database', 'redis', 'users', 'sessions', 'auth', 'audit', 'mfa'],
   health: ['config', 'common', 'database', 'redis', 'users', 'sessions', 'auth', 'email'],
   retention: ['config', 'common', 'database'],
+  // listens to domain events like audit; reads the user a payload describes; delivers through the
+  // outbox mechanics of the email lib (ARCHITECTURE.md "webhooks ... writes the outbox")
+  webhooks: ['config', 'common', 'database', 'users', 'email'],
 };
 
 /**

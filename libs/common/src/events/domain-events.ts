@@ -80,8 +80,9 @@ export function OnEvents(names: readonly DomainEventName[], options: Parameters<
 }
 
 /**
- * Records typed domain events and waits for the listeners: a listener that fails inside a
- * transaction fails the change, so an accepted change never loses its audit record.
+ * Records typed domain events and waits for the listeners, one after the other: a listener that
+ * fails inside a transaction fails the change (and the listeners after it do not run), so an
+ * accepted change never loses its audit record or its webhooks.
  */
 @Injectable()
 export class DomainEvents {
@@ -101,6 +102,11 @@ export class DomainEvents {
       metadata: actor.kind === 'cli' ? { ...opts.metadata, actor: 'cli' } : opts.metadata,
       tx: opts.tx,
     };
-    await this.emitter.emitAsync(event.name, event);
+    // one listener after the other, not all at once (emitAsync): the listeners of an event inside a
+    // transaction (audit, webhooks, ...) write through its one connection, which runs one query at
+    // a time — node-postgres only queues overlapping queries, deprecated, and pg 9 refuses them
+    for (const listener of this.emitter.listeners(event.name)) {
+      await (listener as (e: DomainEvent) => unknown).call(this.emitter, event);
+    }
   }
 }

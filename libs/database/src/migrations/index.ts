@@ -5,6 +5,7 @@ import { AdminIndexes1764000000300 } from './1764000000300-admin-indexes';
 import { CanonicalEmail1764000000400 } from './1764000000400-canonical-email';
 import { AccessState1764000000500 } from './1764000000500-access-state';
 import { Mfa1764000000600 } from './1764000000600-mfa';
+import { Webhooks1764000000900 } from './1764000000900-webhooks';
 
 /** Every migration, in order. Listed explicitly so the same array serves ts-node, jest and dist. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   CanonicalEmail1764000000400,
   AccessState1764000000500,
   Mfa1764000000600,
+  Webhooks1764000000900,
 ];

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DomainEvents } from '@app/common';
 import { UnitOfWork } from '@app/database';
 import { HostResolver, WebhookDeliveryService } from '@app/webhooks';
+import { WebhookSender } from '../libs/webhooks/src/deliveries/webhook-sender';
 import { bearer, login, makeAdmin, PASSWORD, register, type Registered, type Tokens, uniqueEmail } from './support/auth';
 import { startTestApp, type TestApp } from './support/test-app';
 import { type ReceivedWebhook, verifyStandardWebhook, WebhookReceiver } from './support/webhook-receiver';
@@ -523,5 +524,25 @@ describe('Webhooks without WEBHOOKS_ALLOW_PRIVATE', () => {
     } finally {
       dns.mockRestore();
     }
+  });
+});
+
+describe('WebhookSender', () => {
+  const receiver = new WebhookReceiver();
+  beforeAll(() => receiver.start());
+  afterAll(() => receiver.stop());
+
+  it('connects to the address that was checked, never resolving the host name again (no rebinding between check and connect)', async () => {
+    const port = new URL(receiver.url).port;
+    // `.invalid` never resolves (RFC 6761): only the pinned address can have been used
+    const status = await new WebhookSender().send({
+      url: new URL(`http://hooks.invalid:${port}/pinned?x=1`),
+      address: { address: '127.0.0.1', family: 4 },
+      headers: { 'content-type': 'application/json' },
+      body: '{"ok":true}',
+      timeoutMs: 2000,
+    });
+    expect(status).toBe(204);
+    expect(receiver.at('/pinned?x=1')).toMatchObject([{ body: '{"ok":true}', headers: { host: `hooks.invalid:${port}`, 'content-length': '11' } }]);
   });
 });

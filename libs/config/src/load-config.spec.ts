@@ -100,6 +100,9 @@ describe('configuration errors', () => {
     [{ HEALTH_TOKEN: 'short' }, 'HEALTH_TOKEN must be at least 16 characters'],
     [{ BOOTSTRAP_ADMIN_EMAIL: 'admin@localhost', BOOTSTRAP_ADMIN_PASSWORD: 'x' }, 'BOOTSTRAP_ADMIN_EMAIL must be an email address (name@domain.tld)'],
     [{ PASSWORD_MIN_LENGTH: '20', PASSWORD_MAX_LENGTH: '12' }, 'PASSWORD_MAX_LENGTH must not be less than PASSWORD_MIN_LENGTH (got 12 < 20)'],
+    [{ WEBHOOKS_ALLOW_PRIVATE: 'sometimes' }, 'WEBHOOKS_ALLOW_PRIVATE must be one of true, false, 1, 0, yes, no, on, off (got "sometimes")'],
+    [{ WEBHOOKS_TIMEOUT_MS: '60000' }, 'WEBHOOKS_TIMEOUT_MS must be an integer 100–30000, in milliseconds (got "60000")'],
+    [{ WEBHOOKS_MAX_ATTEMPTS: '0' }, 'WEBHOOKS_MAX_ATTEMPTS must be an integer 1–100 (got "0")'],
   ])('%j: "%s"', (env, expected) => {
     expect(messageOf(env)).toBe(`Invalid configuration: ${expected}`);
   });
@@ -107,6 +110,19 @@ describe('configuration errors', () => {
   it('never echoes the value of a URL or a secret', () => {
     expect(messageOf({ DATABASE_URL: 'postgres//bob:hunter2@db/x' })).not.toContain('hunter2');
     expect(messageOf({ DATABASE_URL: 'postgres://127.0.0.1', JWT_SECRET: 'hunter2' })).not.toContain('hunter2');
+  });
+
+  it('webhooks: https to public addresses only, delivered in the API, 20 attempts, unless told otherwise', () => {
+    expect(loadConfig({ DATA_DIR: dir }).webhooks).toEqual({
+      allowPrivate: false,
+      deliveryInApi: true,
+      pollIntervalMs: 1000,
+      retryBaseMs: 5000,
+      maxAttempts: 20,
+      timeoutMs: 10_000,
+    });
+    const set = { WEBHOOKS_ALLOW_PRIVATE: 'true', WEBHOOKS_DELIVERY_IN_API: 'off', WEBHOOKS_MAX_ATTEMPTS: '3', WEBHOOKS_TIMEOUT_MS: '30000' };
+    expect(loadConfig({ DATA_DIR: dir, ...set }).webhooks).toMatchObject({ allowPrivate: true, deliveryInApi: false, maxAttempts: 3, timeoutMs: 30_000 });
   });
 
   it('accepts the bounds and empty optional values', () => {

@@ -43,6 +43,9 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, OnApplica
   }
 
   onApplicationBootstrap(): void {
+    if (this.config.webhooks.allowPrivate && this.config.app.nodeEnv === 'production') {
+      this.logger.warn('WEBHOOKS_ALLOW_PRIVATE=true: webhooks may be sent over plain http and to loopback and private addresses of this network');
+    }
     if (this.options.deliver) this.start();
   }
 

@@ -15,6 +15,7 @@ import { type ReceivedWebhook, verifyStandardWebhook, WebhookReceiver } from './
  * delivery.
  */
 const WEBHOOKS = '/api/v1/admin/webhooks';
+/** API.md's list, written out rather than imported: an endpoint must accept every one of them */
 const ALL_TYPES = [
   'user.registered',
   'user.updated',

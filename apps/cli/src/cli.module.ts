@@ -16,8 +16,9 @@ import { WebhooksModule } from '@app/webhooks';
 /**
  * The operator CLI's application context: the API's configuration, database and store, and the
  * libs whose services the commands call (admin, password reset), with their listeners — audit
- * (every change is recorded), webhooks (queued, delivered by the API or the worker) and the access-state cache (a disable or a revocation reaches Redis
- * after the commit, exactly as through the admin API). No HTTP, no scheduled jobs of its own.
+ * (every change is recorded), webhooks (queued here, delivered by the API or the worker) and the
+ * access-state cache (a disable or a revocation reaches Redis after the commit, exactly as through
+ * the admin API). No HTTP, no scheduled jobs of its own.
  */
 @Module({})
 export class CliModule {

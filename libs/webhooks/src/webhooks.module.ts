@@ -36,7 +36,7 @@ export class WebhooksModule {
         WebhooksService,
         WebhookDeliveryService,
       ],
-      exports: [WebhooksService, WebhookDeliveryService],
+      exports: [WebhookDeliveryService],
     };
   }
 }

@@ -2,11 +2,12 @@ import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { PurgeService } from '@app/retention';
-import { login, register } from './support/auth';
+import { bearer, login, makeAdmin, register } from './support/auth';
 import { TEST_REDIS_URL } from './support/env';
 import { FakeResend } from './support/fake-resend';
 import { ROOT, tsNode } from './support/processes';
 import { startTestApp, TestApp } from './support/test-app';
+import { verifyStandardWebhook, WebhookReceiver } from './support/webhook-receiver';
 
 /**
  * Rows on both sides of every retention limit: `old` ones must go, `keep` ones must stay.
@@ -73,6 +74,22 @@ async function seedRetentionCases(t: TestApp) {
     failedOld: await mail('failed', '31 days', null),
     failedRecently: await mail('failed', '2 days', null),
   };
+  const delivery = async (status: string, created: string, delivered: string | null) =>
+    (
+      await t.sql<{ id: string }>(
+        // not due: no delivery job takes the pending one (its endpoint does not exist) while the purge is checked
+        `INSERT INTO webhook_deliveries (endpoint_id, event, payload, status, created_at, delivered_at, next_attempt_at)
+         VALUES ($1, 'user.registered', '{}', $2, now() - interval '${created}', ${delivered ? `now() - interval '${delivered}'` : 'NULL'}, now() + interval '1 day') RETURNING id`,
+        [randomUUID(), status],
+      )
+    )[0].id;
+  const webhooks = {
+    deliveredOld: await delivery('delivered', '8 days', '8 days'),
+    deliveredRecently: await delivery('delivered', '8 days', '6 days'),
+    failedOld: await delivery('failed', '31 days', null),
+    failedRecently: await delivery('failed', '29 days', null),
+    pendingOld: await delivery('pending', '40 days', null),
+  };
   const audit = async (ago: string) =>
     (
       await t.sql<{ id: string }>(
@@ -81,7 +98,7 @@ async function seedRetentionCases(t: TestApp) {
       )
     )[0].id;
   const auditEvents = { old: await audit('91 days'), recent: await audit('89 days') };
-  return { user, sessions, tokens, oneTime, outbox, auditEvents };
+  return { user, sessions, tokens, oneTime, outbox, webhooks, auditEvents };
 }
 
 type Cases = Awaited<ReturnType<typeof seedRetentionCases>>;
@@ -104,6 +121,9 @@ async function expectPurged(t: TestApp, c: Cases, auditPurged: boolean): Promise
   expect(attempts.map((r) => r.email_key)).not.toEqual(expect.arrayContaining(['stale@example.com']));
   expect(attempts.map((r) => r.email_key)).not.toEqual(expect.arrayContaining(['stale-unlocked@example.com']));
   expect(await present('email_outbox', Object.values(c.outbox))).toEqual([c.outbox.sentRecently, c.outbox.failedRecently].sort());
+  expect(await present('webhook_deliveries', Object.values(c.webhooks))).toEqual(
+    [c.webhooks.deliveredRecently, c.webhooks.failedRecently, c.webhooks.pendingOld].sort(),
+  );
   expect(await present('audit_events', Object.values(c.auditEvents))).toEqual(
     auditPurged ? [c.auditEvents.recent] : [c.auditEvents.old, c.auditEvents.recent].sort(),
   );
@@ -128,6 +148,8 @@ describe('Purge job (in the API process)', () => {
       login_attempts: 2,
       outbox_sent: 1,
       outbox_failed: 1,
+      webhooks_delivered: 1,
+      webhooks_failed: 1,
     });
     expect(counts).not.toHaveProperty('audit_events');
     await expectPurged(t, cases, false);
@@ -156,24 +178,36 @@ describe('Purge job (in the API process)', () => {
 describe('Worker process', () => {
   let t: TestApp;
   const resend = new FakeResend();
+  const receiver = new WebhookReceiver();
   let worker: ChildProcessWithoutNullStreams | undefined;
   let output = '';
   beforeAll(async () => {
     await resend.start();
-    t = await startTestApp({ EMAIL_DELIVERY_IN_API: 'false' });
+    await receiver.start();
+    // WEBHOOKS_DELIVERY_IN_API is false for every test app (test/support/env.ts)
+    t = await startTestApp({ EMAIL_DELIVERY_IN_API: 'false', WEBHOOKS_ALLOW_PRIVATE: 'true' });
   });
   afterAll(async () => {
     if (worker && worker.exitCode === null) worker.kill('SIGKILL');
     await t.close();
     await resend.stop();
+    await receiver.stop();
   });
 
-  it('delivers the outbox and purges (AUDIT_RETENTION_DAYS set) against the real PostgreSQL, and stops on SIGTERM', async () => {
+  it('delivers the outbox and webhooks and purges (AUDIT_RETENTION_DAYS set) against the real PostgreSQL, and stops on SIGTERM', async () => {
+    const admin = await makeAdmin(t);
+    const endpoint = await t
+      .http()
+      .post('/api/v1/admin/webhooks')
+      .set(...bearer(admin.tokens.access_token))
+      .send({ url: `${receiver.url}/worker`, events: ['user.registered'] })
+      .expect(201);
     // the API only queues: delivery is off in this API process
     const user = await register(t);
     await login(t, user.email);
     const cases = await seedRetentionCases(t);
     expect(resend.mailsTo(user.email)).toHaveLength(0);
+    expect(receiver.received).toHaveLength(0);
 
     const command = tsNode('apps/worker/src/main.ts');
     worker = spawn(process.execPath, command.args, {
@@ -193,6 +227,10 @@ describe('Worker process', () => {
         // the worker delivers whatever this says (it is meant for the API)
         EMAIL_DELIVERY_IN_API: 'false',
         EMAIL_POLL_INTERVAL_MS: '100',
+        // likewise for webhooks: the worker delivers them whatever this says
+        WEBHOOKS_DELIVERY_IN_API: 'false',
+        WEBHOOKS_ALLOW_PRIVATE: 'true',
+        WEBHOOKS_POLL_INTERVAL_MS: '100',
         AUDIT_RETENTION_DAYS: '90',
       },
     });
@@ -201,7 +239,9 @@ describe('Worker process', () => {
     const exited = new Promise<number | null>((resolve) => worker!.once('exit', (code) => resolve(code)));
 
     const deadline = Date.now() + 30_000;
-    while ((resend.mailsTo(user.email).length === 0 || !output.includes('Purged')) && Date.now() < deadline && worker.exitCode === null) {
+    const hooksFor = (id: string) => receiver.received.filter((r) => JSON.parse(r.body).data.user.id === id);
+    const done = () => resend.mailsTo(user.email).length > 0 && hooksFor(user.id).length > 0 && output.includes('Purged');
+    while (!done() && Date.now() < deadline && worker.exitCode === null) {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect({ exit: worker.exitCode, output: output.slice(-2000) }).toMatchObject({ exit: null });
@@ -209,6 +249,10 @@ describe('Worker process', () => {
     expect(resend.mailsTo(user.email)[0].subject).toMatch(/confirm your email/i);
     const [row] = await t.sql<{ status: string }>(`SELECT status FROM email_outbox WHERE recipient = $1`, [user.email]);
     expect(row.status).toBe('sent');
+    expect(hooksFor(user.id)).toHaveLength(1);
+    const [hook] = hooksFor(user.id);
+    expect(JSON.parse(hook.body)).toMatchObject({ type: 'user.registered', data: { user: { id: user.id } } });
+    expect(verifyStandardWebhook(endpoint.body.secret, hook.headers, hook.body)).toBe(true);
     expect(output).toContain('Purged');
     await expectPurged(t, cases, true);
 

@@ -30,6 +30,9 @@ const ALLOWED: Record<string, string[]> = {
   retention: ['config', 'common', 'database'],
   // OpenTelemetry, started before anything else loads: it may depend on nothing (no Nest, no config)
   tracing: [],
+  // listens to domain events like audit; reads the user a payload describes; delivers through the
+  // outbox mechanics of the email lib (ARCHITECTURE.md "webhooks ... writes the outbox")
+  webhooks: ['config', 'common', 'database', 'users', 'email'],
 };
 
 /**

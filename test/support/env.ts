@@ -29,5 +29,6 @@ export function baseTestEnv(): Record<string, string> {
     THROTTLE_REFRESH_LIMIT: '100000',
     THROTTLE_EMAIL_LIMIT: '100000',
     EMAIL_DELIVERY_IN_API: 'false',
+    WEBHOOKS_DELIVERY_IN_API: 'false',
   };
 }

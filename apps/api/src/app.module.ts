@@ -15,6 +15,7 @@ import { PasswordResetModule } from '@app/password-reset';
 import { RetentionModule } from '@app/retention';
 import { SessionsModule } from '@app/sessions';
 import { UsersModule } from '@app/users';
+import { WebhooksModule } from '@app/webhooks';
 
 /** Composes the libs; nothing else lives here. */
 @Module({})
@@ -39,6 +40,8 @@ export class AppModule {
         EmailVerificationModule,
         PasswordResetModule,
         HealthModule,
+        // the delivery job runs here unless WEBHOOKS_DELIVERY_IN_API=false (the worker always runs it)
+        WebhooksModule.forRoot({ deliver: config.webhooks.deliveryInApi }),
         // the purge job runs in the worker; in embedded mode (one process, no worker) here
         RetentionModule.forRoot({ schedule: config.app.embedded }),
       ],

@@ -8,11 +8,13 @@ import { EmailModule } from '@app/email';
 import { RetentionModule } from '@app/retention';
 import { SessionsModule } from '@app/sessions';
 import { TracingShutdown } from '@app/tracing';
+import { WebhooksModule } from '@app/webhooks';
 
 /**
  * The background process: the same configuration, logging, database and store as the API, no
- * HTTP. Jobs: email outbox delivery (EmailModule; main.ts forces it on here), the purge job
- * (RetentionModule, scheduled) and the access-change replay (SessionsModule). Both are safe next to API nodes and other workers.
+ * HTTP. Jobs: email outbox delivery (EmailModule; main.ts forces it on here), webhook delivery
+ * (WebhooksModule), the purge job (RetentionModule, scheduled) and the access-change replay
+ * (SessionsModule). All are safe next to API nodes and other workers.
  */
 @Module({})
 export class WorkerModule {
@@ -27,6 +29,8 @@ export class WorkerModule {
         DatabaseModule,
         RedisModule,
         EmailModule,
+        // webhook delivery, whatever WEBHOOKS_DELIVERY_IN_API says for the API
+        WebhooksModule.forRoot({ deliver: true }),
         RetentionModule.forRoot({ schedule: true }),
         // replays access changes the API nodes could not push to Redis
         SessionsModule,

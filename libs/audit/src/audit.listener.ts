@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { OnEvent } from '@nestjs/event-emitter';
-import { AUDIT_EVENTS, type DomainEvent } from '@app/common';
+import { AUDIT_EVENTS, type DomainEvent, OnEvents } from '@app/common';
 import { AuditRepository } from './audit.repository';
 
 /**
@@ -8,14 +7,6 @@ import { AuditRepository } from './audit.repository';
  * change, and a failure to write it fails the change: an accepted change never loses its event.
  * Events emitted outside a transaction (failed logins) are written directly.
  */
-/** One listener for several events (EventEmitter2 reads an array as one namespaced name). */
-function OnEvents(names: readonly string[], options: Parameters<typeof OnEvent>[1]): MethodDecorator {
-  return (target, key, descriptor) => {
-    for (const name of names) OnEvent(name, options)(target, key, descriptor);
-    return descriptor;
-  };
-}
-
 @Injectable()
 export class AuditListener {
   private readonly logger = new Logger(AuditListener.name);

@@ -105,6 +105,17 @@ export interface AppConfig {
     sealingSecret: string;
     webauthn: { rpId: string; rpName: string; origins: string[] };
   };
+  webhooks: {
+    /** deliver to loopback, private, link-local and plain-http URLs (WEBHOOKS_ALLOW_PRIVATE; development and tests) */
+    allowPrivate: boolean;
+    /** run the webhook delivery job inside this API process (the worker always runs it) */
+    deliveryInApi: boolean;
+    pollIntervalMs: number;
+    retryBaseMs: number;
+    maxAttempts: number;
+    /** one delivery attempt (connect, send, answer) may take this long */
+    timeoutMs: number;
+  };
   health: { token?: string };
   retention: {
     /** audit events older than this many days are purged; unset = kept forever */

@@ -155,6 +155,14 @@ export class EnvironmentVariables {
   @Int(10, 60000, 'milliseconds') EMAIL_POLL_INTERVAL_MS?: number;
   @Int(10, 3600000, 'milliseconds') EMAIL_RETRY_BASE_MS?: number;
 
+  // v1.2: webhooks
+  @Bool() WEBHOOKS_ALLOW_PRIVATE?: boolean;
+  @Bool() WEBHOOKS_DELIVERY_IN_API?: boolean;
+  @Int(10, 60000, 'milliseconds') WEBHOOKS_POLL_INTERVAL_MS?: number;
+  @Int(10, 3600000, 'milliseconds') WEBHOOKS_RETRY_BASE_MS?: number;
+  @Int(1, 100) WEBHOOKS_MAX_ATTEMPTS?: number;
+  @Int(100, 30000, 'milliseconds') WEBHOOKS_TIMEOUT_MS?: number;
+
   @Text({ min: 16 }, true) HEALTH_TOKEN?: string;
   @Transform(emptyToUndefined) @Int(1, 36500, 'days') AUDIT_RETENTION_DAYS?: number;
 

@@ -103,6 +103,9 @@ describe('configuration errors', () => {
     [{ PASSWORD_MIN_LENGTH: '20', PASSWORD_MAX_LENGTH: '12' }, 'PASSWORD_MAX_LENGTH must not be less than PASSWORD_MIN_LENGTH (got 12 < 20)'],
     [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT must be a URL starting with http:// or https://'],
     [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, 'OTEL_EXPORTER_OTLP_PROTOCOL must be one of http/protobuf, http/json (got "grpc")'],
+    [{ WEBHOOKS_ALLOW_PRIVATE: 'sometimes' }, 'WEBHOOKS_ALLOW_PRIVATE must be one of true, false, 1, 0, yes, no, on, off (got "sometimes")'],
+    [{ WEBHOOKS_TIMEOUT_MS: '60000' }, 'WEBHOOKS_TIMEOUT_MS must be an integer 100–30000, in milliseconds (got "60000")'],
+    [{ WEBHOOKS_MAX_ATTEMPTS: '0' }, 'WEBHOOKS_MAX_ATTEMPTS must be an integer 1–100 (got "0")'],
   ])('%j: "%s"', (env, expected) => {
     expect(messageOf(env)).toBe(`Invalid configuration: ${expected}`);
   });
@@ -116,6 +119,19 @@ describe('configuration errors', () => {
     expect(loadConfig({ DATA_DIR: dir }).app.otlpEndpoint).toBeUndefined();
     expect(loadConfig({ DATA_DIR: dir, OTEL_EXPORTER_OTLP_ENDPOINT: '' }).app.otlpEndpoint).toBeUndefined();
     expect(loadConfig({ DATA_DIR: dir, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318' }).app.otlpEndpoint).toBe('http://otel-collector:4318');
+  });
+
+  it('webhooks: https to public addresses only, delivered in the API, 20 attempts, unless told otherwise', () => {
+    expect(loadConfig({ DATA_DIR: dir }).webhooks).toEqual({
+      allowPrivate: false,
+      deliveryInApi: true,
+      pollIntervalMs: 1000,
+      retryBaseMs: 5000,
+      maxAttempts: 20,
+      timeoutMs: 10_000,
+    });
+    const set = { WEBHOOKS_ALLOW_PRIVATE: 'true', WEBHOOKS_DELIVERY_IN_API: 'off', WEBHOOKS_MAX_ATTEMPTS: '3', WEBHOOKS_TIMEOUT_MS: '30000' };
+    expect(loadConfig({ DATA_DIR: dir, ...set }).webhooks).toMatchObject({ allowPrivate: true, deliveryInApi: false, maxAttempts: 3, timeoutMs: 30_000 });
   });
 
   it('accepts the bounds and empty optional values', () => {

@@ -202,6 +202,14 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
         origins: env.WEBAUTHN_ORIGINS?.trim() ? parseOrigins(env.WEBAUTHN_ORIGINS, 'WEBAUTHN_ORIGINS') : [new URL(frontendUrl).origin],
       },
     },
+    webhooks: {
+      allowPrivate: env.WEBHOOKS_ALLOW_PRIVATE ?? false,
+      deliveryInApi: env.WEBHOOKS_DELIVERY_IN_API ?? true,
+      pollIntervalMs: env.WEBHOOKS_POLL_INTERVAL_MS ?? 1000,
+      retryBaseMs: env.WEBHOOKS_RETRY_BASE_MS ?? 5000,
+      maxAttempts: env.WEBHOOKS_MAX_ATTEMPTS ?? 20,
+      timeoutMs: env.WEBHOOKS_TIMEOUT_MS ?? 10_000,
+    },
     health: { token: env.HEALTH_TOKEN },
     retention: { auditDays: env.AUDIT_RETENTION_DAYS },
     oauth: {

@@ -18,6 +18,10 @@ export interface PurgePolicy {
   sentMailDays: number;
   /** outbox mails that failed for good, created more than this many days ago */
   failedMailDays: number;
+  /** webhook deliveries delivered more than this many days ago */
+  deliveredWebhookDays: number;
+  /** webhook deliveries that failed for good, created more than this many days ago */
+  failedWebhookDays: number;
   /** audit events older than this many days; undefined keeps them forever */
   auditDays?: number;
 }
@@ -34,6 +38,8 @@ interface PurgeStep {
     | 'login_attempts'
     | 'outbox_sent'
     | 'outbox_failed'
+    | 'webhooks_delivered'
+    | 'webhooks_failed'
     | 'audit_events';
   /** one bounded batch; `$1` is the age, `$2` the batch size; returns how many rows it touched */
   sql: string;
@@ -141,6 +147,20 @@ function steps(p: PurgePolicy): PurgeStep[] {
       name: 'outbox_failed',
       age: p.failedMailDays,
       sql: counted(`DELETE FROM email_outbox WHERE id = ANY(ARRAY(SELECT id FROM email_outbox WHERE status = 'failed' AND created_at < ${days} LIMIT $2))`),
+    },
+    {
+      name: 'webhooks_delivered',
+      age: p.deliveredWebhookDays,
+      sql: counted(
+        `DELETE FROM webhook_deliveries WHERE id = ANY(ARRAY(SELECT id FROM webhook_deliveries WHERE status = 'delivered' AND delivered_at < ${days} LIMIT $2))`,
+      ),
+    },
+    {
+      name: 'webhooks_failed',
+      age: p.failedWebhookDays,
+      sql: counted(
+        `DELETE FROM webhook_deliveries WHERE id = ANY(ARRAY(SELECT id FROM webhook_deliveries WHERE status = 'failed' AND created_at < ${days} LIMIT $2))`,
+      ),
     },
   ];
   if (p.auditDays !== undefined) {

@@ -18,6 +18,9 @@ export const RETENTION = {
   oneTimeTokenDays: 1,
   sentMailDays: 7,
   failedMailDays: 30,
+  /** the deliveries page shows an endpoint's recent history */
+  deliveredWebhookDays: 7,
+  failedWebhookDays: 30,
   /** added to JWT_REFRESH_GRACE so a clock difference between nodes never cuts a window short */
   sealedSuccessorMarginSeconds: 60,
 } as const;
@@ -30,7 +33,7 @@ const FIRST_RUN_MS = 1_000;
 
 /**
  * The purge job: deletes what has outlived its use (ended sessions with their refresh tokens,
- * one-time tokens, stale lockout counters, delivered mail, audit events past
+ * one-time tokens, stale lockout counters, delivered mail and webhooks, audit events past
  * AUDIT_RETENTION_DAYS) and clears sealed refresh-token successors after the grace window.
  * Safe on any number of nodes at once: one advisory lock per run, bounded batches.
  */
@@ -53,6 +56,8 @@ export class PurgeService implements OnApplicationBootstrap, OnApplicationShutdo
       loginAttemptSeconds: this.config.auth.lockoutDuration,
       sentMailDays: RETENTION.sentMailDays,
       failedMailDays: RETENTION.failedMailDays,
+      deliveredWebhookDays: RETENTION.deliveredWebhookDays,
+      failedWebhookDays: RETENTION.failedWebhookDays,
       auditDays: this.config.retention.auditDays,
     };
   }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DomainEvents } from '@app/common';
+import { UnitOfWork } from '@app/database';
 import { UsersRepository } from './users.repository';
 import { User } from './user.rows';
 import { UsersErrors } from './errors';
@@ -10,6 +11,7 @@ export class UsersService {
   constructor(
     private readonly users: UsersRepository,
     private readonly events: DomainEvents,
+    private readonly uow: UnitOfWork,
   ) {}
 
   async getById(id: string): Promise<User> {
@@ -19,8 +21,11 @@ export class UsersService {
   }
 
   async updateProfile(id: string, name: string | null, ctx: { sessionId?: string; ip: string | null; userAgent: string | null }): Promise<User> {
-    await this.users.updateName(id, name);
-    await this.events.record('user.profile_updated', { actorId: id, ...ctx }, { metadata: { fields: ['name'] } });
+    // the event (its audit record, its webhooks) commits with the change
+    await this.uow.run(async (tx) => {
+      await this.users.updateName(id, name, tx);
+      await this.events.record('user.profile_updated', { actorId: id, ...ctx }, { metadata: { fields: ['name'] }, tx });
+    });
     return this.getById(id);
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
+import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
 import type { Actor } from '../decorators/client-info.decorator';
 import type { Tx } from '../util/tx';
 
@@ -35,6 +35,8 @@ export const AUDIT_EVENTS = [
   'auth.reauthenticated',
   // v1.2: tokens for other services
   'admin.signing_key_rotated',
+  // v1.2: webhook endpoints created, changed or deleted by an admin
+  'admin.webhook_changed',
 ] as const;
 export type DomainEventName = (typeof AUDIT_EVENTS)[number];
 
@@ -68,8 +70,21 @@ export interface RecordOptions {
 }
 
 /**
- * Records typed domain events and waits for the listeners: a listener that fails inside a
- * transaction fails the change, so an accepted change never loses its audit record.
+ * One listener method for several events (EventEmitter2 would read an array as one namespaced
+ * name). Listeners that persist use `{ async: false, promisify: true, suppressErrors: false }`:
+ * `record` waits for them and a failure fails the change that emitted the event.
+ */
+export function OnEvents(names: readonly DomainEventName[], options: Parameters<typeof OnEvent>[1]): MethodDecorator {
+  return (target, key, descriptor) => {
+    for (const name of names) OnEvent(name, options)(target, key, descriptor);
+    return descriptor;
+  };
+}
+
+/**
+ * Records typed domain events and waits for the listeners, one after the other: a listener that
+ * fails inside a transaction fails the change (and the listeners after it do not run), so an
+ * accepted change never loses its audit record or its webhooks.
  */
 @Injectable()
 export class DomainEvents {
@@ -89,6 +104,11 @@ export class DomainEvents {
       metadata: actor.kind === 'cli' ? { ...opts.metadata, actor: 'cli' } : opts.metadata,
       tx: opts.tx,
     };
-    await this.emitter.emitAsync(event.name, event);
+    // one listener after the other, not all at once (emitAsync): the listeners of an event inside a
+    // transaction (audit, webhooks, ...) write through its one connection, which runs one query at
+    // a time — node-postgres only queues overlapping queries, deprecated, and pg 9 refuses them
+    for (const listener of this.emitter.listeners(event.name)) {
+      await (listener as (e: DomainEvent) => unknown).call(this.emitter, event);
+    }
   }
 }

@@ -6,6 +6,7 @@ import { CanonicalEmail1764000000400 } from './1764000000400-canonical-email';
 import { AccessState1764000000500 } from './1764000000500-access-state';
 import { Mfa1764000000600 } from './1764000000600-mfa';
 import { SigningKeys1764000000800 } from './1764000000800-signing-keys';
+import { Webhooks1764000000900 } from './1764000000900-webhooks';
 
 /** Every migration, in order. Listed explicitly so the same array serves ts-node, jest and dist. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   AccessState1764000000500,
   Mfa1764000000600,
   SigningKeys1764000000800,
+  Webhooks1764000000900,
 ];

@@ -3,17 +3,11 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { PeriodicJob, SecretBox } from '@app/common';
 import { MailMessage, MailSendError, MailTransport } from '../transport/mail-transport';
 import { OUTBOX_SEAL_PURPOSE } from './mailer.service';
+import { drainOutbox, retryDelayMs } from './outbox-queue';
 import { ClaimedMail, OutboxRepository } from './outbox.repository';
 
 const BATCH = 20;
 const LEASE_MS = 60_000;
-const MAX_DELAY_MS = 3_600_000;
-
-/** Exponential backoff with jitter: base·2^(attempt-1), capped at an hour. */
-export function retryDelayMs(attempt: number, baseMs: number, random = Math.random): number {
-  const exp = Math.min(MAX_DELAY_MS, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(exp * (0.8 + 0.4 * random()));
-}
 
 /**
  * Delivers the outbox: claims due rows (SKIP LOCKED + lease), sends each with its row id as the
@@ -52,15 +46,12 @@ export class OutboxDeliveryService implements OnApplicationBootstrap, OnApplicat
     return this.job.runOnce();
   }
 
-  private async deliverDue(): Promise<number> {
-    let handled = 0;
-    for (;;) {
-      const batch = await this.repo.claim(BATCH, LEASE_MS);
-      if (batch.length === 0) return handled;
-      await Promise.all(batch.map((mail) => this.deliver(mail)));
-      handled += batch.length;
-      if (this.job.stopped) return handled;
-    }
+  private deliverDue(): Promise<number> {
+    return drainOutbox(
+      () => this.repo.claim(BATCH, LEASE_MS),
+      (mail) => this.deliver(mail),
+      () => this.job.stopped,
+    );
   }
 
   private async deliver(mail: ClaimedMail): Promise<void> {

@@ -1,4 +1,4 @@
-import { retryDelayMs } from './outbox-delivery.service';
+import { retryDelayMs } from './outbox-queue';
 
 describe('retryDelayMs', () => {
   it('doubles per attempt around the base, with ±20 % jitter', () => {

@@ -758,6 +758,69 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/admin/webhooks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Webhook endpoints, newest first (v1.2) */
+    get: operations['AdminWebhooksController_list'];
+    put?: never;
+    /**
+     * Create a webhook endpoint; the answer carries its signing secret, shown this once (v1.2)
+     * @description Records admin.webhook_changed. Deliveries are signed per the Standard Webhooks spec with the secret.
+     */
+    post: operations['AdminWebhooksController_create'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/admin/webhooks/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One webhook endpoint (never its secret) (v1.2) */
+    get: operations['AdminWebhooksController_get'];
+    put?: never;
+    post?: never;
+    /**
+     * Delete a webhook endpoint with its deliveries; queued ones are not sent (v1.2)
+     * @description Records admin.webhook_changed.
+     */
+    delete: operations['AdminWebhooksController_delete'];
+    options?: never;
+    head?: never;
+    /**
+     * Change the URL, events, description or enabled flag of a webhook endpoint (v1.2)
+     * @description Records admin.webhook_changed.
+     */
+    patch: operations['AdminWebhooksController_update'];
+    trace?: never;
+  };
+  '/api/v1/admin/webhooks/{id}/deliveries': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Deliveries of a webhook endpoint, newest first: status, attempts, last HTTP status, next attempt (v1.2) */
+    get: operations['AdminWebhooksController_deliveries'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/auth/mfa/totp/setup': {
     parameters: {
       query?: never;
@@ -1411,6 +1474,148 @@ export interface components {
        */
       uptime_s: number;
       checks: components['schemas']['ChecksDto'];
+    };
+    WebhookDto: {
+      /** Format: uuid */
+      id: string;
+      /** @example https://hooks.example.com/identity */
+      url: string;
+      events: (
+        | 'user.registered'
+        | 'user.updated'
+        | 'user.disabled'
+        | 'user.deleted'
+        | 'session.revoked'
+        | 'auth.login'
+        | 'password.changed'
+        | 'mfa.enabled'
+        | 'mfa.disabled'
+      )[];
+      description: string | null;
+      enabled: boolean;
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      updated_at: string;
+    };
+    WebhookPageDto: {
+      items: components['schemas']['WebhookDto'][];
+      next_cursor: string | null;
+    };
+    CreateWebhookDto: {
+      /**
+       * @description where deliveries are POSTed: https, resolving to public addresses only (checked on save and before every delivery), unless the server runs with WEBHOOKS_ALLOW_PRIVATE=true; no credentials in the URL
+       * @example https://hooks.example.com/identity
+       */
+      url: string;
+      /**
+       * @example [
+       *       "user.registered",
+       *       "session.revoked"
+       *     ]
+       */
+      events: (
+        | 'user.registered'
+        | 'user.updated'
+        | 'user.disabled'
+        | 'user.deleted'
+        | 'session.revoked'
+        | 'auth.login'
+        | 'password.changed'
+        | 'mfa.enabled'
+        | 'mfa.disabled'
+      )[];
+      /** @example CRM sync */
+      description?: string | null;
+      /**
+       * @description false: no new deliveries are queued for this endpoint
+       * @default true
+       */
+      enabled: boolean;
+    };
+    CreatedWebhookDto: {
+      /** Format: uuid */
+      id: string;
+      /** @example https://hooks.example.com/identity */
+      url: string;
+      events: (
+        | 'user.registered'
+        | 'user.updated'
+        | 'user.disabled'
+        | 'user.deleted'
+        | 'session.revoked'
+        | 'auth.login'
+        | 'password.changed'
+        | 'mfa.enabled'
+        | 'mfa.disabled'
+      )[];
+      description: string | null;
+      enabled: boolean;
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      updated_at: string;
+      /**
+       * @description the signing secret (Standard Webhooks: `whsec_` + base64); shown only in this answer, never again
+       * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+       */
+      secret: string;
+    };
+    UpdateWebhookDto: {
+      /** @description where deliveries are POSTed: https, resolving to public addresses only (checked on save and before every delivery), unless the server runs with WEBHOOKS_ALLOW_PRIVATE=true; no credentials in the URL */
+      url?: string;
+      events?: (
+        | 'user.registered'
+        | 'user.updated'
+        | 'user.disabled'
+        | 'user.deleted'
+        | 'session.revoked'
+        | 'auth.login'
+        | 'password.changed'
+        | 'mfa.enabled'
+        | 'mfa.disabled'
+      )[];
+      description?: string | null;
+      /** @description false pauses the endpoint: no new deliveries are queued for it (queued ones still go out) */
+      enabled?: boolean;
+    };
+    WebhookDeliveryDto: {
+      /**
+       * Format: uuid
+       * @description also the webhook-id header of every attempt
+       */
+      id: string;
+      /** @enum {string} */
+      event:
+        | 'user.registered'
+        | 'user.updated'
+        | 'user.disabled'
+        | 'user.deleted'
+        | 'session.revoked'
+        | 'auth.login'
+        | 'password.changed'
+        | 'mfa.enabled'
+        | 'mfa.disabled';
+      /**
+       * @description sending: an attempt is in progress; failed: WEBHOOKS_MAX_ATTEMPTS attempts failed
+       * @enum {string}
+       */
+      status: 'pending' | 'sending' | 'delivered' | 'failed';
+      /** @description attempts made so far */
+      attempts: number;
+      /** @description HTTP status of the last answer; null when there was none (network error, timeout, refused address) */
+      last_status_code: number | null;
+      /**
+       * Format: date-time
+       * @description when the next attempt is due (pending only)
+       */
+      next_attempt_at: string | null;
+      /** Format: date-time */
+      created_at: string;
+    };
+    WebhookDeliveryPageDto: {
+      items: components['schemas']['WebhookDeliveryDto'][];
+      next_cursor: string | null;
     };
     TotpSetupDto: {
       /** @description base32 secret, for manual entry in an authenticator app */
@@ -5961,6 +6166,692 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'] & {
             /** @enum {string} */
             code?: 'forbidden' | 'mfa_enrollment_required';
+          };
+        };
+      };
+      /** @description `rate_limited`: Too many requests; retry later (more than THROTTLE_LIMIT requests per THROTTLE_TTL per user (per client without a valid access token)) */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'rate_limited';
+          };
+        };
+      };
+      /** @description Unexpected failure: 500 `internal_error` (the body discloses nothing internal) */
+      default: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  AdminWebhooksController_list: {
+    parameters: {
+      query?: {
+        limit?: number;
+        /** @description opaque cursor from next_cursor of the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookPageDto'];
+        };
+      };
+      /** @description `validation_failed`: The request is invalid (`errors` lists each refused field and why) */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'validation_failed';
+          };
+        };
+      };
+      /**
+       * @description - `unauthorized`: A bearer access token is required
+       *     - `token_expired`: The access token has expired
+       *     - `token_invalid`: The access token is not valid
+       *     - `token_revoked`: The session of this access token has ended
+       */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'unauthorized' | 'token_expired' | 'token_invalid' | 'token_revoked';
+          };
+        };
+      };
+      /**
+       * @description - `forbidden`: You do not have the role this requires
+       *     - `mfa_enrollment_required`: Your role requires a second factor: enrol one (TOTP or a passkey) before anything else (MFA_REQUIRED_ROLES lists the caller’s role and the caller has no factor yet)
+       */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'forbidden' | 'mfa_enrollment_required';
+          };
+        };
+      };
+      /** @description `rate_limited`: Too many requests; retry later (more than THROTTLE_LIMIT requests per THROTTLE_TTL per user (per client without a valid access token)) */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'rate_limited';
+          };
+        };
+      };
+      /** @description Unexpected failure: 500 `internal_error` (the body discloses nothing internal) */
+      default: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  AdminWebhooksController_create: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateWebhookDto'];
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CreatedWebhookDto'];
+        };
+      };
+      /**
+       * @description - `validation_failed`: The request is invalid (the URL is not https, carries credentials, or resolves to a non-public address)
+       *     - `invalid_json`: The request body is not valid JSON
+       *     - `bad_request`: The request body could not be read
+       */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'validation_failed' | 'invalid_json' | 'bad_request';
+          };
+        };
+      };
+      /**
+       * @description - `unauthorized`: A bearer access token is required
+       *     - `token_expired`: The access token has expired
+       *     - `token_invalid`: The access token is not valid
+       *     - `token_revoked`: The session of this access token has ended
+       */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'unauthorized' | 'token_expired' | 'token_invalid' | 'token_revoked';
+          };
+        };
+      };
+      /**
+       * @description - `forbidden`: You do not have the role this requires
+       *     - `mfa_enrollment_required`: Your role requires a second factor: enrol one (TOTP or a passkey) before anything else (MFA_REQUIRED_ROLES lists the caller’s role and the caller has no factor yet)
+       */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'forbidden' | 'mfa_enrollment_required';
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body exceeds 16384 bytes */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'payload_too_large';
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The request body must be application/json */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'unsupported_media_type';
+          };
+        };
+      };
+      /** @description `rate_limited`: Too many requests; retry later (more than THROTTLE_LIMIT requests per THROTTLE_TTL per user (per client without a valid access token)) */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'rate_limited';
+          };
+        };
+      };
+      /** @description Unexpected failure: 500 `internal_error` (the body discloses nothing internal) */
+      default: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  AdminWebhooksController_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookDto'];
+        };
+      };
+      /** @description `validation_failed`: The request is invalid (`errors` lists each refused field and why) */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'validation_failed';
+          };
+        };
+      };
+      /**
+       * @description - `unauthorized`: A bearer access token is required
+       *     - `token_expired`: The access token has expired
+       *     - `token_invalid`: The access token is not valid
+       *     - `token_revoked`: The session of this access token has ended
+       */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'unauthorized' | 'token_expired' | 'token_invalid' | 'token_revoked';
+          };
+        };
+      };
+      /**
+       * @description - `forbidden`: You do not have the role this requires
+       *     - `mfa_enrollment_required`: Your role requires a second factor: enrol one (TOTP or a passkey) before anything else (MFA_REQUIRED_ROLES lists the caller’s role and the caller has no factor yet)
+       */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'forbidden' | 'mfa_enrollment_required';
+          };
+        };
+      };
+      /** @description `not_found`: Webhook endpoint not found */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'not_found';
+          };
+        };
+      };
+      /** @description `rate_limited`: Too many requests; retry later (more than THROTTLE_LIMIT requests per THROTTLE_TTL per user (per client without a valid access token)) */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'rate_limited';
+          };
+        };
+      };
+      /** @description Unexpected failure: 500 `internal_error` (the body discloses nothing internal) */
+      default: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  AdminWebhooksController_delete: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description No Content */
+      204: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `validation_failed`: The request is invalid (`errors` lists each refused field and why) */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'validation_failed';
+          };
+        };
+      };
+      /**
+       * @description - `unauthorized`: A bearer access token is required
+       *     - `token_expired`: The access token has expired
+       *     - `token_invalid`: The access token is not valid
+       *     - `token_revoked`: The session of this access token has ended
+       */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'unauthorized' | 'token_expired' | 'token_invalid' | 'token_revoked';
+          };
+        };
+      };
+      /**
+       * @description - `forbidden`: You do not have the role this requires
+       *     - `mfa_enrollment_required`: Your role requires a second factor: enrol one (TOTP or a passkey) before anything else (MFA_REQUIRED_ROLES lists the caller’s role and the caller has no factor yet)
+       */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'forbidden' | 'mfa_enrollment_required';
+          };
+        };
+      };
+      /** @description `not_found`: Webhook endpoint not found */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'not_found';
+          };
+        };
+      };
+      /** @description `rate_limited`: Too many requests; retry later (more than THROTTLE_LIMIT requests per THROTTLE_TTL per user (per client without a valid access token)) */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'rate_limited';
+          };
+        };
+      };
+      /** @description Unexpected failure: 500 `internal_error` (the body discloses nothing internal) */
+      default: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  AdminWebhooksController_update: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['UpdateWebhookDto'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookDto'];
+        };
+      };
+      /**
+       * @description - `validation_failed`: The request is invalid
+       *     - `invalid_json`: The request body is not valid JSON
+       *     - `bad_request`: The request body could not be read
+       */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'validation_failed' | 'invalid_json' | 'bad_request';
+          };
+        };
+      };
+      /**
+       * @description - `unauthorized`: A bearer access token is required
+       *     - `token_expired`: The access token has expired
+       *     - `token_invalid`: The access token is not valid
+       *     - `token_revoked`: The session of this access token has ended
+       */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'unauthorized' | 'token_expired' | 'token_invalid' | 'token_revoked';
+          };
+        };
+      };
+      /**
+       * @description - `forbidden`: You do not have the role this requires
+       *     - `mfa_enrollment_required`: Your role requires a second factor: enrol one (TOTP or a passkey) before anything else (MFA_REQUIRED_ROLES lists the caller’s role and the caller has no factor yet)
+       */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'forbidden' | 'mfa_enrollment_required';
+          };
+        };
+      };
+      /** @description `not_found`: Webhook endpoint not found */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'not_found';
+          };
+        };
+      };
+      /** @description `payload_too_large`: The request body exceeds 16384 bytes */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'payload_too_large';
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The request body must be application/json */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'unsupported_media_type';
+          };
+        };
+      };
+      /** @description `rate_limited`: Too many requests; retry later (more than THROTTLE_LIMIT requests per THROTTLE_TTL per user (per client without a valid access token)) */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'rate_limited';
+          };
+        };
+      };
+      /** @description Unexpected failure: 500 `internal_error` (the body discloses nothing internal) */
+      default: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  AdminWebhooksController_deliveries: {
+    parameters: {
+      query?: {
+        limit?: number;
+        /** @description opaque cursor from next_cursor of the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookDeliveryPageDto'];
+        };
+      };
+      /** @description `validation_failed`: The request is invalid (`errors` lists each refused field and why) */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'validation_failed';
+          };
+        };
+      };
+      /**
+       * @description - `unauthorized`: A bearer access token is required
+       *     - `token_expired`: The access token has expired
+       *     - `token_invalid`: The access token is not valid
+       *     - `token_revoked`: The session of this access token has ended
+       */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'unauthorized' | 'token_expired' | 'token_invalid' | 'token_revoked';
+          };
+        };
+      };
+      /**
+       * @description - `forbidden`: You do not have the role this requires
+       *     - `mfa_enrollment_required`: Your role requires a second factor: enrol one (TOTP or a passkey) before anything else (MFA_REQUIRED_ROLES lists the caller’s role and the caller has no factor yet)
+       */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'forbidden' | 'mfa_enrollment_required';
+          };
+        };
+      };
+      /** @description `not_found`: Webhook endpoint not found */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'not_found';
           };
         };
       };

@@ -48,7 +48,7 @@ describe('Operator CLI', () => {
     it('help lists every command and exits 0', async () => {
       const res = await cli(['help']);
       expect(res.code).toBe(0);
-      for (const name of ['create-admin', 'set-role', 'disable', 'enable', 'revoke-sessions', 'reset-link', 'reset-mfa'])
+      for (const name of ['create-admin', 'set-role', 'disable', 'enable', 'revoke-sessions', 'reset-link', 'reset-mfa', 'rotate-keys'])
         expect(res.stdout).toContain(`  ${name} `);
       expect(res.stdout).toContain('Exit codes: 0 done, 1 failed (the reason is printed), 2 wrong usage.');
     });
@@ -191,6 +191,22 @@ describe('Operator CLI', () => {
     expect(await auditOf(user.id, 'mfa.reset_by_admin')).toEqual([
       expect.objectContaining({ metadata: expect.objectContaining({ actor: 'cli', totp: true }) }),
     ]);
+  });
+
+  it('rotate-keys: the running API publishes and then signs with the new key (nodes follow within 30 s); audited with actor cli', async () => {
+    const before = await t.sql<{ kid: string }>(`SELECT kid FROM signing_keys WHERE state = 'current'`);
+    const res = await cli(['rotate-keys']);
+    expect(res.code).toBe(0);
+    const match = /^Rotated: ([A-Za-z0-9_-]{43}) \(ES256\) signs from now on\.\n$/.exec(res.stdout);
+    expect(match).not.toBeNull();
+    expect(match![1]).not.toBe(before[0].kid);
+    // the API re-reads the keys when the JWKS is asked for (and every 30 s)
+    const jwks = await t.http().get('/.well-known/jwks.json').expect(200);
+    expect(jwks.body.keys.map((k: { kid: string }) => k.kid)).toContain(match![1]);
+    const user = await registerAndLogin(t);
+    expect(JSON.parse(Buffer.from(user.tokens.access_token.split('.')[0], 'base64url').toString()).kid).toBe(match![1]);
+    const audit = await t.sql<{ metadata: Record<string, unknown> }>(`SELECT metadata FROM audit_events WHERE event = 'admin.signing_key_rotated'`);
+    expect(audit).toEqual([expect.objectContaining({ metadata: expect.objectContaining({ actor: 'cli', kid: match![1] }) })]);
   });
 
   it('reset-link: the printed link is the reset page; its token completes a reset over HTTP', async () => {

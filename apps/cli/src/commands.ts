@@ -2,6 +2,7 @@ import type { Type } from '@nestjs/common';
 import { isUUID } from 'class-validator';
 import { type Actor, AppValidationPipe, IsEmailAddress, ProblemException, type Role, ROLES } from '@app/common';
 import { AdminService } from '@app/admin';
+import { SigningKeys } from '@app/keys';
 import { PasswordResetService } from '@app/password-reset';
 import type { User } from '@app/users';
 import { CommandError, UsageError } from './cli-errors';
@@ -179,8 +180,24 @@ const resetMfa = command<{ ref: string }>({
   },
 });
 
-/**
- * The commands, in the order help lists them. (Signing-key rotation belongs here once signing
- * keys exist, v1.2: a command over the keys lib, audited as admin.signing_key_rotated.)
- */
-export const COMMANDS: Command[] = [createAdmin, setRole, setActive(false), setActive(true), revokeSessions, resetLink, resetMfa];
+const rotateKeys = command<Record<string, never>>({
+  name: 'rotate-keys',
+  usage: 'rotate-keys',
+  summary: 'rotate the signing keys of access tokens now (the next key signs, the current one retires)',
+  details: [
+    'Tokens signed before keep verifying until they expire (the retired key stays in the JWKS that long);',
+    'every API node follows within 30 s, at once when it sees a token of the new key. Audited as',
+    'admin.signing_key_rotated. With JWT_ALGORITHM=HS256 there are no signing keys: exit 1.',
+  ],
+  arity: 0,
+  parse: () => ({}),
+  async run(ctx) {
+    const keys = ctx.get(SigningKeys);
+    if (!keys.alg) throw new CommandError('JWT_ALGORITHM=HS256 signs with JWT_SECRET: there are no signing keys to rotate');
+    const current = await keys.rotate(ctx.actor);
+    ctx.out(`Rotated: ${current.kid} (${current.alg}) signs from now on.`);
+  },
+});
+
+/** The commands, in the order help lists them. */
+export const COMMANDS: Command[] = [createAdmin, setRole, setActive(false), setActive(true), revokeSessions, resetLink, resetMfa, rotateKeys];

@@ -73,7 +73,13 @@ describe('signing keys, JWKS and discovery', () => {
       algorithm: 'ES256',
       keyid: decodeProtectedHeader(me.tokens.access_token).kid,
     });
-    for (const token of [hs, other]) {
+    // the payload changed under a good signature, and a signature with one bit flipped
+    const [h, p, sig] = me.tokens.access_token.split('.');
+    const otherPayload = Buffer.from(JSON.stringify({ ...claims, role: 'admin' })).toString('base64url');
+    const flipped = Buffer.from(sig, 'base64url');
+    flipped[5] ^= 1;
+    const tampered = [`${h}.${otherPayload}.${sig}`, `${h}.${p}.${flipped.toString('base64url')}`, `${h}.${p}.`];
+    for (const token of [hs, other, ...tampered]) {
       const res = await t
         .http()
         .get('/api/v1/auth/me')

@@ -1,3 +1,4 @@
+import { KeyObject } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8, type JWK } from 'jose';
 
@@ -12,6 +13,8 @@ import { type AsymmetricAlg, type SigningKeyRow, SigningKeysRepository } from '.
 export interface LoadedKey {
   row: SigningKeyRow;
   publicKey: CryptoKey;
+  /** the same public key as node:crypto's KeyObject (the per-request signature check) */
+  verifyKey: KeyObject;
   privateKey?: CryptoKey;
 }
 
@@ -166,7 +169,12 @@ export class SigningKeys implements OnApplicationBootstrap, OnModuleDestroy {
     const next = new Map<string, LoadedKey>();
     for (const row of rows) {
       const known = this.keys.get(row.kid);
-      next.set(row.kid, known ? { ...known, row } : { row, publicKey: (await importJWK(row.publicJwk as JWK, row.alg)) as CryptoKey });
+      if (known) {
+        next.set(row.kid, { ...known, row });
+        continue;
+      }
+      const publicKey = (await importJWK(row.publicJwk as JWK, row.alg)) as CryptoKey;
+      next.set(row.kid, { row, publicKey, verifyKey: KeyObject.from(publicKey as never) });
     }
     this.keys = next;
     this.currentKid = rows.find((r) => r.state === 'current')?.kid ?? null;

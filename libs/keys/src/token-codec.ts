@@ -1,6 +1,6 @@
-import { createSecretKey, KeyObject } from 'node:crypto';
+import { createSecretKey, KeyObject, verify } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { compactVerify, decodeProtectedHeader, SignJWT } from 'jose';
+import { SignJWT } from 'jose';
 import * as jwt from 'jsonwebtoken';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { SigningKeys } from './signing-keys.service';
@@ -28,7 +28,6 @@ export class TokenRejected extends Error {
 @Injectable()
 export class TokenCodec {
   private readonly secret: KeyObject;
-  private readonly decoder = new TextDecoder();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -72,26 +71,35 @@ export class TokenCodec {
     }
   }
 
+  /**
+   * The JWS check of an ES256/EdDSA token. The keys are jose's (generated, exported, imported as
+   * JWKs); the signature check itself is node:crypto's `verify` on the key's KeyObject, which is
+   * synchronous and about 2.5x cheaper per request than jose's WebCrypto path (bench --alg-trial:
+   * with jose's compactVerify, ES256 halved GET /auth/me against HS256). The rules are JWS's:
+   * the header's alg must be the configured one, the signing input is `header.payload`, ES256
+   * signatures are the raw r||s of RFC 7518 (ieee-p1363).
+   */
   private async verifyAsymmetric(token: string): Promise<Record<string, unknown>> {
     const alg = this.config.auth.algorithm;
-    let kid: string | undefined;
+    const parts = token.split('.');
+    if (parts.length !== 3) throw new TokenRejected('invalid');
+    let header: { alg?: unknown; kid?: unknown; crit?: unknown };
+    let claims: unknown;
     try {
-      const header = decodeProtectedHeader(token);
-      if (header.alg !== alg) throw new TokenRejected('invalid');
-      kid = typeof header.kid === 'string' ? header.kid : undefined;
+      header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')) as typeof header;
+      claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
     } catch {
       throw new TokenRejected('invalid');
     }
-    const key = await this.keys.forKid(kid);
+    if (header.alg !== alg || header.crit !== undefined) throw new TokenRejected('invalid');
+    const key = await this.keys.forKid(typeof header.kid === 'string' ? header.kid : undefined);
     if (!key) throw new TokenRejected('invalid');
-    try {
-      const { payload } = await compactVerify(token, key.publicKey, { algorithms: [alg] });
-      const claims = JSON.parse(this.decoder.decode(payload)) as unknown;
-      if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) throw new TokenRejected('invalid');
-      return claims as Record<string, unknown>;
-    } catch {
-      throw new TokenRejected('invalid');
-    }
+    const signature = Buffer.from(parts[2], 'base64url');
+    const input = Buffer.from(`${parts[0]}.${parts[1]}`);
+    const ok =
+      alg === 'ES256' ? verify('sha256', input, { key: key.verifyKey, dsaEncoding: 'ieee-p1363' }, signature) : verify(null, input, key.verifyKey, signature);
+    if (!ok || typeof claims !== 'object' || claims === null || Array.isArray(claims)) throw new TokenRejected('invalid');
+    return claims as Record<string, unknown>;
   }
 }
 

@@ -24,8 +24,8 @@ export async function measureAlgorithmTrial(ctx: BenchContext, productEnv: Recor
     });
     const specs: [string, Spec][] = [
       ['alg-hs256-me', me('GET /auth/me, HS256 (JWT_SECRET, jsonwebtoken)', hs.url, await tokenOn(hs.url))],
-      ['alg-es256-me', me('GET /auth/me, ES256 (default; jose)', ctx.product.url, ctx.me.access_token)],
-      ['alg-eddsa-me', me('GET /auth/me, EdDSA (jose)', ed.url, await tokenOn(ed.url))],
+      ['alg-es256-me', me('GET /auth/me, ES256 (default; jose keys, node:crypto verify)', ctx.product.url, ctx.me.access_token)],
+      ['alg-eddsa-me', me('GET /auth/me, EdDSA (jose keys, node:crypto verify)', ed.url, await tokenOn(ed.url))],
     ];
     const measured = await ctx.measurer.alternating(specs.map(([, s]) => s));
     specs.forEach(([key], i) => (ctx.results[key] = measured[i]));

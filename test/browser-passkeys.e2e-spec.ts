@@ -1,9 +1,7 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { bearer, registerAndLogin } from './support/auth';
-import { addVirtualAuthenticator, launchChromium, requireChromium } from './support/browser';
-import { startTestApp, TestApp } from './support/test-app';
+import { addVirtualAuthenticator, crossOriginSite, type CrossOriginSite, launchChromium, requireChromium } from './support/browser';
+import type { TestApp } from './support/test-app';
 
 /**
  * Passkeys in a real browser against the real API (issue 18): headless Chromium with a CDP virtual
@@ -57,8 +55,7 @@ interface PageApi {
 }
 
 describe('passkeys in a real browser against the API', () => {
-  let site: http.Server;
-  let origin = '';
+  let site: CrossOriginSite | undefined;
   let api = '';
   let t: TestApp;
   let browser: Browser | undefined;
@@ -66,23 +63,17 @@ describe('passkeys in a real browser against the API', () => {
 
   beforeAll(async () => {
     if (!requireChromium('the browser passkey test')) return;
-    site = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE));
-    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
-    origin = `http://localhost:${(site.address() as AddressInfo).port}`;
-    t = await startTestApp({ FRONTEND_URL: origin, CORS_ORIGINS: origin });
-    await t.app.listen(0, '127.0.0.1');
-    api = `http://localhost:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+    site = await crossOriginSite(PAGE);
+    ({ api, app: t } = site);
     browser = await launchChromium();
     page = await browser.newPage();
     await addVirtualAuthenticator(page);
-    await page.goto(`${origin}/`);
+    await page.goto(`${site.origin}/`);
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
-    await t?.close();
-    site?.closeAllConnections();
-    await new Promise<void>((resolve) => (site ? site.close(() => resolve()) : resolve()));
+    await site?.close();
   });
 
   it('registers a passkey with navigator.credentials.create and signs in with it (discoverable), then the token works', async () => {

@@ -1,9 +1,7 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { register } from './support/auth';
-import { launchChromium, requireChromium } from './support/browser';
-import { startTestApp, TestApp } from './support/test-app';
+import { crossOriginSite, type CrossOriginSite, launchChromium, requireChromium } from './support/browser';
+import type { TestApp } from './support/test-app';
 
 /**
  * A single-page app on another origin in a real browser (issue 20): headless Chromium runs the
@@ -68,7 +66,7 @@ type Api = {
 };
 
 describe('a browser app on another origin (cookie mode) survives a reload', () => {
-  let site: http.Server;
+  let site: CrossOriginSite | undefined;
   let t: TestApp;
   let browser: Browser | undefined;
   let page: Page;
@@ -76,13 +74,9 @@ describe('a browser app on another origin (cookie mode) survives a reload', () =
 
   beforeAll(async () => {
     if (!requireChromium('the browser SPA test')) return;
-    site = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE));
-    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
-    const origin = `http://localhost:${(site.address() as AddressInfo).port}`;
-    t = await startTestApp({ FRONTEND_URL: origin, CORS_ORIGINS: origin });
-    await t.app.listen(0, '127.0.0.1');
-    const api = `http://localhost:${(t.app.getHttpServer().address() as AddressInfo).port}`;
-    url = `${origin}/?api=${encodeURIComponent(api)}`;
+    site = await crossOriginSite(PAGE);
+    t = site.app;
+    url = `${site.origin}/?api=${encodeURIComponent(site.api)}`;
     browser = await launchChromium();
     page = await browser.newPage();
     await page.goto(url);
@@ -90,9 +84,7 @@ describe('a browser app on another origin (cookie mode) survives a reload', () =
 
   afterAll(async () => {
     await browser?.close();
-    await t?.close();
-    site?.closeAllConnections();
-    await new Promise<void>((resolve) => (site ? site.close(() => resolve()) : resolve()));
+    await site?.close();
   });
 
   it('login, reload, still signed in, logout, reload, signed out', async () => {

@@ -1,5 +1,8 @@
 import { existsSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
+import { startTestApp, type TestApp } from './test-app';
 
 /**
  * A real, headless Chromium for tests that need a browser (WebAuthn ceremonies, pages), driven with
@@ -150,6 +153,39 @@ export async function addVirtualAuthenticator(page: Page, options: VirtualAuthen
     async remove() {
       await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
       await cdp.detach().catch(() => undefined);
+    },
+  };
+}
+
+/** A page served from one origin and the API listening on another, both on localhost (a secure context). */
+export interface CrossOriginSite {
+  /** the page's origin, http://localhost:<port>: the API's FRONTEND_URL and CORS origin */
+  origin: string;
+  /** the API's base URL, http://localhost:<port> */
+  api: string;
+  app: TestApp;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `html` at every path of its own origin and starts the real API (startTestApp) listening
+ * on another, with that origin as FRONTEND_URL (so WebAuthn's RP) and CORS_ORIGINS.
+ */
+export async function crossOriginSite(html: string, env: Record<string, string> = {}): Promise<CrossOriginSite> {
+  const site = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html));
+  await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+  const origin = `http://localhost:${(site.address() as AddressInfo).port}`;
+  const app = await startTestApp({ FRONTEND_URL: origin, CORS_ORIGINS: origin, ...env });
+  await app.app.listen(0, '127.0.0.1');
+  const api = `http://localhost:${(app.app.getHttpServer().address() as AddressInfo).port}`;
+  return {
+    origin,
+    api,
+    app,
+    close: async () => {
+      await app.close();
+      site.closeAllConnections();
+      await new Promise<void>((resolve) => site.close(() => resolve()));
     },
   };
 }

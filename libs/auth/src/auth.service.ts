@@ -4,7 +4,7 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { type Actor, type AuthContext, type ClientInfo, Clock, DomainEvents } from '@app/common';
 import { type AuthMethod, type Session, SessionsErrors, SessionsService } from '@app/sessions';
 import { EmailTakenError, User, UserDto, UsersErrors, UsersRepository } from '@app/users';
-import { MFA_TOKEN_TTL_S, MfaChallenges, MfaErrors, MfaService } from '@app/mfa';
+import { MFA_TOKEN_TTL_S, MfaChallenges, MfaService, withChallengeStore } from '@app/mfa';
 import { ChangePasswordDto, LoginDto, MfaChallengeDto, RegisterDto, TokenPairDto } from './dto/auth.dto';
 import { LockoutService } from './lockout/lockout.service';
 import { PasswordHasher } from './passwords/password-hasher';
@@ -117,9 +117,7 @@ export class AuthService {
   async beginSignIn(user: User, method: AuthMethod, client: ClientInfo, metadata: Record<string, unknown>, due?: string[]): Promise<SignInOutcome> {
     const methods = due ?? (await this.mfa.due(user));
     if (methods.length === 0) return this.signIn(user, method, client, metadata, [FIRST_FACTOR_AMR[method]]);
-    const mfaToken = await this.challenges.issue({ userId: user.id, method, amr: [FIRST_FACTOR_AMR[method]], metadata }).catch(() => {
-      throw MfaErrors.storeUnavailable();
-    });
+    const mfaToken = await withChallengeStore(() => this.challenges.issue({ userId: user.id, method, amr: [FIRST_FACTOR_AMR[method]], metadata }));
     return { challenge: { mfa_required: true, mfa_token: mfaToken, methods, expires_in: MFA_TOKEN_TTL_S } };
   }
 

@@ -14,3 +14,16 @@ export const MfaErrors = {
     ProblemException.validation([{ field: 'response', message }], 'The passkey registration was not accepted'),
   storeUnavailable: () => ProblemException.unavailable('The sign-in store is unavailable; try again shortly'),
 } as const;
+
+/**
+ * Pending sign-ins and WebAuthn challenges live in the shared store: when it is down nothing can
+ * be checked, and the answer is 503, never a 500 (a problem the call raised itself passes as is).
+ */
+export async function withChallengeStore<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof ProblemException) throw err;
+    throw MfaErrors.storeUnavailable();
+  }
+}

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { type Actor, type AuthContext, type ClientInfo, Clock, DomainEvents, type FieldError, ProblemException } from '@app/common';
-import { MfaChallenges, MfaErrors, MfaService, PasskeysService } from '@app/mfa';
+import { MfaChallenges, MfaErrors, MfaService, PasskeysService, withChallengeStore } from '@app/mfa';
 import { type AuthMethod, SessionsErrors, SessionsService } from '@app/sessions';
 import { type User, UsersRepository } from '@app/users';
 import { AuthService, type IssuedTokens, maskEmail } from '../auth.service';
@@ -40,14 +40,14 @@ export class SecondStepService {
 
   async verify(dto: MfaVerifyDto, client: ClientInfo): Promise<IssuedTokens> {
     const proof = exactlyOne(dto);
-    const pending = await storeCall(() => this.challenges.attempt(dto.mfa_token));
+    const pending = await withChallengeStore(() => this.challenges.attempt(dto.mfa_token));
     const user = pending ? await this.users.findById(pending.userId) : null;
     if (!pending || !user) throw MfaErrors.invalidMfaToken();
     const reservation = await this.reserve(user, client);
 
     const outcome = await this.check(user, proof);
     if (!outcome.ok) {
-      await storeCall(() => this.challenges.failed(dto.mfa_token));
+      await withChallengeStore(() => this.challenges.failed(dto.mfa_token));
       await this.failed(reservation, user, client);
       await this.events.record(
         'mfa.challenge_failed',
@@ -57,7 +57,7 @@ export class SecondStepService {
       throw MfaErrors.invalidCode();
     }
     // the code was right: the token is spent now, once (a concurrent winner leaves nothing)
-    const redeemed = await storeCall(() => this.challenges.redeem(dto.mfa_token));
+    const redeemed = await withChallengeStore(() => this.challenges.redeem(dto.mfa_token));
     if (!redeemed) throw MfaErrors.invalidMfaToken();
     await this.lockout.succeeded(reservation);
     if (proof.kind === 'recovery_code') {
@@ -107,7 +107,7 @@ export class SecondStepService {
 
   /** Request options for a passkey as the second factor of a pending sign-in (its mfa_token is the challenge's id). */
   async webauthnOptionsForMfa(mfaToken: string): Promise<object> {
-    const pending = await storeCall(() => this.challenges.peek(mfaToken));
+    const pending = await withChallengeStore(() => this.challenges.peek(mfaToken));
     if (!pending) throw MfaErrors.invalidMfaToken();
     return this.passkeys.assertionOptions('mfa', mfaToken, pending.userId);
   }
@@ -187,14 +187,4 @@ function exactlyOne(dto: MfaVerifyDto): Proof {
     throw ProblemException.validation(errors);
   }
   return proofs[0];
-}
-
-/** The shared store holds the pending sign-ins: when it is down the step cannot be checked (503, never a 500). */
-async function storeCall<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (err instanceof ProblemException) throw err;
-    throw MfaErrors.storeUnavailable();
-  }
 }

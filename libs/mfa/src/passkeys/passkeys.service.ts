@@ -16,7 +16,7 @@ import { type Actor, type Cursor, DomainEvents, generateToken, ProblemException,
 import { KeyValueStore } from '@app/redis';
 import { LoginMethods, type User, UsersErrors, UsersRepository } from '@app/users';
 import { MfaService } from '../mfa.service';
-import { MfaErrors } from '../errors';
+import { MfaErrors, withChallengeStore } from '../errors';
 import { CredentialInUseError, type Passkey, PasskeysRepository } from './passkeys.repository';
 
 export const WEBAUTHN_CHALLENGE_TTL_MS = 5 * 60 * 1000;
@@ -68,12 +68,12 @@ export class PasskeysService {
       excludeCredentials: existing.map((p) => ({ id: p.credentialId, transports: p.transports as AuthenticatorTransport[] })),
       authenticatorSelection: { residentKey: 'preferred', userVerification: 'required' },
     });
-    await store(() => this.kv.set(registrationKey(user.id), options.challenge, WEBAUTHN_CHALLENGE_TTL_MS));
+    await withChallengeStore(() => this.kv.set(registrationKey(user.id), options.challenge, WEBAUTHN_CHALLENGE_TTL_MS));
     return options;
   }
 
   async register(userId: string, response: RegistrationResponseJSON, name: string | undefined, actor: Actor): Promise<Passkey> {
-    const challenge = await store(() => this.kv.take(registrationKey(userId)));
+    const challenge = await withChallengeStore(() => this.kv.take(registrationKey(userId)));
     if (!challenge) throw refused('no registration is pending (options expire after 5 minutes and work once)');
     let verification;
     try {
@@ -159,7 +159,7 @@ export class PasskeysService {
       ? (await this.repo.listForUser(userId)).map((p) => ({ id: p.credentialId, transports: p.transports as AuthenticatorTransport[] }))
       : [];
     const options = await generateAuthenticationOptions({ rpID: this.rp.rpId, allowCredentials: allow, userVerification: 'required' });
-    await store(() => this.kv.set(assertionKey(purpose, id), JSON.stringify({ challenge: options.challenge, userId }), WEBAUTHN_CHALLENGE_TTL_MS));
+    await withChallengeStore(() => this.kv.set(assertionKey(purpose, id), JSON.stringify({ challenge: options.challenge, userId }), WEBAUTHN_CHALLENGE_TTL_MS));
     return options;
   }
 
@@ -174,7 +174,7 @@ export class PasskeysService {
    * signature, origin, RP ID, user verification, a counter that went back.
    */
   async verifyAssertion(purpose: 'login' | 'mfa' | 'reauth', id: string, response: unknown, userId?: string): Promise<PasskeyProof | null> {
-    const raw = await store(() => this.kv.take(assertionKey(purpose, id)));
+    const raw = await withChallengeStore(() => this.kv.take(assertionKey(purpose, id)));
     if (!raw || !isAssertion(response)) return null;
     const kept = JSON.parse(raw) as { challenge: string; userId: string | null };
     const passkey = await this.repo.findByCredentialId(response.id);
@@ -209,15 +209,6 @@ const LAST_METHOD = Symbol('last login method');
 
 /** A registration that did not verify: 400 with what was wrong. */
 const refused = (message: string) => MfaErrors.registrationRefused(message);
-
-/** The shared store holds the challenges: when it is down nothing can be checked (503, never a 500). */
-async function store<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch {
-    throw MfaErrors.storeUnavailable();
-  }
-}
 
 /** The WebAuthn user handle: the user id's 16 bytes (never the email). */
 function uuidBytes(id: string): Uint8Array<ArrayBuffer> {

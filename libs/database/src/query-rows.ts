@@ -22,3 +22,10 @@ export async function queryRows(on: DataSource | EntityManager | Tx, sql: string
   const raw = (await db.query(sql, params)) as unknown[];
   return (Array.isArray(raw[0]) ? raw[0] : raw) as Row[];
 }
+
+/** A text[] column as node-postgres returns it (an array) or PGlite may (the literal `{a,b}`). */
+export function textArray(v: unknown): string[] {
+  if (Array.isArray(v)) return v.map(String);
+  if (typeof v === 'string' && v.startsWith('{') && v.endsWith('}')) return v.length > 2 ? v.slice(1, -1).split(',') : [];
+  return [];
+}

@@ -1,3 +1,4 @@
+import { textArray } from '@app/database';
 export type AuthMethod = 'password' | 'google' | 'github' | 'passkey';
 export const AUTH_METHODS: readonly AuthMethod[] = ['password', 'google', 'github', 'passkey'];
 
@@ -52,13 +53,6 @@ export function toSession(r: Record<string, unknown>): Session {
   s.revokedAt = r.revoked_at ? new Date(r.revoked_at as string) : null;
   s.revokedReason = (r.revoked_reason as string) ?? null;
   s.authTime = r.auth_time ? new Date(r.auth_time as string) : s.createdAt;
-  s.amr = parseTextArray(r.amr);
+  s.amr = textArray(r.amr);
   return s;
-}
-
-/** A text[] as node-postgres returns it (an array) or as PGlite may (the literal `{a,b}`). */
-function parseTextArray(v: unknown): string[] {
-  if (Array.isArray(v)) return v.map(String);
-  if (typeof v === 'string' && v.startsWith('{') && v.endsWith('}')) return v.length > 2 ? v.slice(1, -1).split(',') : [];
-  return [];
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Conditions, keysetPage, queryRows } from '@app/database';
+import { Conditions, keysetPage, queryRows, textArray } from '@app/database';
 import { type Cursor, isUniqueViolation, type Tx } from '@app/common';
 
 /** A row of `passkeys`. */
@@ -99,18 +99,13 @@ export class PasskeysRepository {
 }
 
 function toPasskey(r: Record<string, unknown>): Passkey {
-  const transports = Array.isArray(r.transports)
-    ? (r.transports as string[])
-    : typeof r.transports === 'string' && r.transports.length > 2
-      ? r.transports.slice(1, -1).split(',')
-      : [];
   return {
     id: r.id as string,
     userId: r.user_id as string,
     credentialId: r.credential_id as string,
     publicKey: new Uint8Array(r.public_key as Buffer),
     signCount: Number(r.sign_count ?? 0),
-    transports,
+    transports: textArray(r.transports),
     deviceType: r.device_type as Passkey['deviceType'],
     backedUp: r.backed_up === true,
     name: r.name as string,

@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { SignJWT } from 'jose';
 import * as jwt from 'jsonwebtoken';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { isUuid } from '@app/common';
 import { SigningKeys } from './signing-keys.service';
 
 /** Tolerated clock difference between the node that signed a token and the one checking it. */
@@ -18,12 +19,15 @@ export class TokenRejected extends Error {
   }
 }
 
+/** The claims of a token that verified: an access token (typ) of a user (sub) and a session (sid). */
+export type AccessClaims = Record<string, unknown> & { typ: 'access'; sub: string; sid: string; exp: number };
+
 /**
  * Signs and verifies access tokens with the configured JWT_ALGORITHM: HS256 with JWT_SECRET
  * (jsonwebtoken, the v1 behaviour), or ES256/EdDSA with the signing keys (jose; tokens carry
  * `kid`). Verification pins the algorithm (`none` and every other one refused), checks
  * signature, iss, aud and exp, and refuses a token without exp or with iat/nbf further in the
- * future than clock skew explains.
+ * future than clock skew explains, and anything but an access token of a user and a session.
  */
 @Injectable()
 export class TokenCodec {
@@ -47,8 +51,8 @@ export class TokenCodec {
     return new SignJWT(claims).setProtectedHeader({ alg: key.row.alg, kid: key.row.kid, typ: 'JWT' }).sign(key.privateKey!);
   }
 
-  /** The claims of a token that verifies, else TokenRejected. */
-  async verify(token: string, nowS = Date.now() / 1000): Promise<Record<string, unknown>> {
+  /** The claims of an access token that verifies, else TokenRejected. */
+  async verify(token: string, nowS = Date.now() / 1000): Promise<AccessClaims> {
     const claims = this.config.auth.algorithm === 'HS256' ? this.verifyHs256(token) : await this.verifyAsymmetric(token);
     if (claims.iss !== this.config.auth.issuer || !audienceMatches(claims.aud, this.config.auth.audience)) throw new TokenRejected('invalid');
     if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) throw new TokenRejected('invalid');
@@ -57,7 +61,8 @@ export class TokenCodec {
       if (typeof t !== 'number' || !Number.isFinite(t) || t > nowS + CLOCK_SKEW_S) throw new TokenRejected('invalid');
     }
     if (claims.exp <= nowS) throw new TokenRejected('expired', new Date(claims.exp * 1000));
-    return claims;
+    if (claims.typ !== 'access' || !isUuid(claims.sub) || !isUuid(claims.sid)) throw new TokenRejected('invalid');
+    return claims as AccessClaims;
   }
 
   private verifyHs256(token: string): Record<string, unknown> {

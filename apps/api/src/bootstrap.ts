@@ -25,6 +25,7 @@ import {
   StartupLogger,
 } from '@app/common';
 import { AppModule } from './app.module';
+import { consolePageCsp, registerConsole, servesConsole } from './console';
 import { createOpenApiDocument } from './openapi/openapi-document';
 
 export { API_PREFIX } from '@app/common';
@@ -98,6 +99,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   });
   registerBodyParsers(fastify);
   await app.register(fastifyCookie);
+  // the admin console (apps/console), served from this API's own origin
+  await registerConsole(app);
 
   setGlobalPrefix(app);
   app.useGlobalPipes(new AppValidationPipe());
@@ -136,13 +139,14 @@ function requestFront(config: AppConfig): Hook {
   const logRequest = pinoHttp(httpLoggerOptions(config), requestLogDestination(config));
   const securityHeaders = helmet();
   const docsSecurityHeaders = helmet({ contentSecurityPolicy: { directives: docsPageCsp(config) } });
+  const consoleSecurityHeaders = helmet({ contentSecurityPolicy: { directives: consolePageCsp(config) } });
   return (request, reply, done) => {
     const raw = request.raw as AnnotatedRawRequest;
     raw.id = request.id;
     raw.routePattern = routePatternOf(request);
     reply.raw.setHeader('X-Request-Id', request.id);
     logRequest(raw, reply.raw);
-    const headers = servesDocsPage(request) ? docsSecurityHeaders : securityHeaders;
+    const headers = servesDocsPage(request) ? docsSecurityHeaders : servesConsole(request) ? consoleSecurityHeaders : securityHeaders;
     headers(raw, reply.raw, (err?: unknown) => done(err as Error | undefined));
   };
 }

@@ -1,0 +1,35 @@
+import { createIdentityClient, IdentityProblemError, type components, type paths } from '@identity-backend/client';
+
+/**
+ * The console's one client of the API: the typed client in cookie mode on the console's own origin
+ * (the API serves the console), so the refresh token stays in its HttpOnly, SameSite=Strict cookie
+ * and the access token only in memory. A reload resumes through GET /auth/csrf + refresh.
+ */
+export const client = createIdentityClient({ baseUrl: location.origin, mode: 'cookie' });
+export const api = client.api;
+
+export type Schemas = components['schemas'];
+export type User = Schemas['UserDto'];
+export type AdminSession = Schemas['AdminSessionDto'];
+export type AuditEvent = Schemas['AuditEventDto'];
+export type DetailedHealth = Schemas['DetailedHealthDto'];
+/** The JSON body of a GET's 200 answer, by path. */
+export type Ok<P extends keyof paths> = paths[P] extends { get: { responses: { 200: { content: { 'application/json': infer T } } } } } ? T : never;
+export type Page<T> = { items: T[]; next_cursor: string | null };
+
+/** What a failed call shows the admin: the problem's `detail` (with its code), or what went wrong on the way. */
+export function problemText(err: unknown): string {
+  if (err instanceof IdentityProblemError) {
+    const detail = err.detail || err.title || `HTTP ${err.status}`;
+    return err.code === 'unexpected_response' ? detail : `${detail} (${err.code})`;
+  }
+  if (err instanceof TypeError) return 'The API did not answer (network error). Check the connection and try again.';
+  return err instanceof Error ? err.message : 'The request failed';
+}
+
+/** The data of a call, or its problem thrown (IdentityProblemError). */
+export async function call<T>(request: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  const { data, error, response } = await request;
+  if (!response.ok) throw IdentityProblemError.fromResponse(response, error);
+  return data as T;
+}

@@ -1,0 +1,80 @@
+import { render } from 'preact';
+import { LocationProvider, Route, Router } from 'preact-iso';
+import { useEffect, useState } from 'preact/hooks';
+import { client, problemText, type User } from './api';
+import { SignIn } from './sign-in';
+import { Shell } from './shell';
+import { UsersPage } from './pages/users';
+import { UserPage } from './pages/user';
+import { SessionsPage } from './pages/sessions';
+import { AuditPage } from './pages/audit';
+import { HealthPage } from './pages/health';
+import { NotFoundPage } from './pages/not-found';
+import './styles.css';
+
+type State = { kind: 'loading' } | { kind: 'signed-out'; error?: string } | { kind: 'signed-in'; user: User };
+
+function App() {
+  const [state, setState] = useState<State>({ kind: 'loading' });
+
+  // after a reload: the refresh cookie (if any) resumes the session
+  useEffect(() => {
+    client
+      .resume()
+      .then(async (tokens) => setState(tokens ? { kind: 'signed-in', user: await client.me() } : { kind: 'signed-out' }))
+      .catch((err: unknown) => setState({ kind: 'signed-out', error: problemText(err) }));
+  }, []);
+
+  const signOut = async () => {
+    await client.logout().catch(() => undefined);
+    setState({ kind: 'signed-out' });
+  };
+
+  if (state.kind === 'loading') return <p class="loading">Loading…</p>;
+  if (state.kind === 'signed-out') return <SignIn initialError={state.error} onSignedIn={(user) => setState({ kind: 'signed-in', user })} />;
+  if (state.user.role !== 'admin') return <Refusal user={state.user} onSignOut={signOut} />;
+  return (
+    <LocationProvider scope="/console">
+      <Shell user={state.user} onSignOut={signOut}>
+        <Router onRouteChange={focusHeading}>
+          <Route path="/console" component={UsersPage} />
+          <Route path="/console/users" component={UsersPage} />
+          <Route path="/console/users/:id" component={UserPage} />
+          <Route path="/console/sessions" component={SessionsPage} />
+          <Route path="/console/audit" component={AuditPage} />
+          <Route path="/console/health" component={HealthPage} />
+          <Route default component={NotFoundPage} />
+        </Router>
+      </Shell>
+    </LocationProvider>
+  );
+}
+
+/** After navigation the focus moves to the new page's heading, so keyboard and screen-reader users start there. */
+function focusHeading() {
+  requestAnimationFrame(() => document.getElementById('page-title')?.focus());
+}
+
+/** Signed in, but not an admin: the console is not for this account. */
+function Refusal({ user, onSignOut }: { user: User; onSignOut: () => void }) {
+  useEffect(() => {
+    document.title = 'Not an administrator · Identity console';
+    document.getElementById('page-title')?.focus();
+  }, []);
+  return (
+    <main class="narrow">
+      <h1 id="page-title" tabIndex={-1}>
+        Administrators only
+      </h1>
+      <p role="alert">
+        You are signed in as <strong>{user.email}</strong>, whose role is <strong>{user.role}</strong>. The console is for accounts with the role admin; ask an
+        administrator if you need access.
+      </p>
+      <button type="button" onClick={onSignOut}>
+        Sign out
+      </button>
+    </main>
+  );
+}
+
+render(<App />, document.getElementById('app')!);

@@ -47,6 +47,8 @@ describe('Admin API: access', () => {
       ['get', `/admin/users/${user.id}`],
       ['patch', `/admin/users/${user.id}`],
       ['delete', `/admin/users/${user.id}/sessions`],
+      ['get', `/admin/users/${user.id}/identities`],
+      ['get', `/admin/users/${user.id}/factors`],
       ['get', '/admin/sessions'],
       ['delete', `/admin/sessions/${other}`],
       ['get', '/admin/audit-logs'],

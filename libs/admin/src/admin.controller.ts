@@ -3,9 +3,10 @@ import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTa
 import { Actor, ApiProblems, type AuthContext, CurrentUser, Roles, toPage } from '@app/common';
 import { AdminAuditQueryDto, AuditPageDto, AuditService } from '@app/audit';
 import { AdminSessionDto, AdminSessionPageDto, AdminSessionQueryDto, SessionIdParam, SessionsErrors, SessionsService } from '@app/sessions';
-import { UserDto, UsersErrors } from '@app/users';
+import { UserFactorsDto } from '@app/mfa';
+import { UserDto, UserIdParam, UsersErrors } from '@app/users';
 import { AdminService } from './admin.service';
-import { AdminUserQueryDto, UpdateUserDto, UserIdParam, UserPageDto } from './dto/admin.dto';
+import { AdminUserQueryDto, UpdateUserDto, UserPageDto } from './dto/admin.dto';
 import { AdminErrors } from './errors';
 
 @ApiTags('admin')
@@ -20,10 +21,20 @@ export class AdminController {
   ) {}
 
   @Get('users')
-  @ApiOperation({ summary: 'Users, newest first; q matches email or name (case-insensitive)' })
+  @ApiOperation({
+    summary: 'Users, newest first; q matches email or name (case-insensitive)',
+    description: 'The filters combine (AND), also with the cursor. email_verified: (v1.2, console).',
+  })
   @ApiOkResponse({ type: UserPageDto })
   async users(@Query() q: AdminUserQueryDto): Promise<UserPageDto> {
-    const rows = await this.admin.listUsers({ q: q.q, role: q.role, isActive: q.is_active, limit: q.limit, cursor: q.cursor });
+    const rows = await this.admin.listUsers({
+      q: q.q,
+      role: q.role,
+      isActive: q.is_active,
+      emailVerified: q.email_verified,
+      limit: q.limit,
+      cursor: q.cursor,
+    });
     return toPage(rows, q.limit, UserDto.from);
   }
 
@@ -41,6 +52,17 @@ export class AdminController {
   @ApiProblems(AdminErrors.emptyChange, UsersErrors.userNotFound, AdminErrors.selfModification, AdminErrors.lastAdmin)
   async update(@Actor() actor: Actor, @Param() p: UserIdParam, @Body() dto: UpdateUserDto): Promise<UserDto> {
     return UserDto.from(await this.admin.updateUser(actor, p.id, dto));
+  }
+
+  @Get('users/:id/factors')
+  @ApiOperation({
+    summary: "A user's second factors: TOTP on or off, recovery codes left, passkeys (v1.2, console)",
+    description: 'Never secret material: no TOTP secret, no recovery code, no credential id or public key.',
+  })
+  @ApiOkResponse({ type: UserFactorsDto })
+  @ApiProblems(UsersErrors.userNotFound)
+  async factors(@Param() p: UserIdParam): Promise<UserFactorsDto> {
+    return UserFactorsDto.from(await this.admin.getFactors(p.id));
   }
 
   @Delete('users/:id/mfa')
@@ -64,10 +86,13 @@ export class AdminController {
   }
 
   @Get('sessions')
-  @ApiOperation({ summary: 'Sessions of all users, newest first' })
+  @ApiOperation({
+    summary: 'Sessions of all users, newest first',
+    description: 'The filters combine (AND), also with the cursor. auth_method: (v1.2, console).',
+  })
   @ApiOkResponse({ type: AdminSessionPageDto })
   async listSessions(@CurrentUser() me: AuthContext, @Query() q: AdminSessionQueryDto): Promise<AdminSessionPageDto> {
-    const rows = await this.sessions.list({ userId: q.user_id, active: q.active, limit: q.limit, cursor: q.cursor });
+    const rows = await this.sessions.list({ userId: q.user_id, active: q.active, authMethod: q.auth_method, limit: q.limit, cursor: q.cursor });
     return toPage(rows, q.limit, (s) => AdminSessionDto.fromAdmin(s, me.sessionId));
   }
 

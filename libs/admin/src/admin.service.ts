@@ -3,7 +3,7 @@ import { isUUID } from 'class-validator';
 import { UnitOfWork } from '@app/database';
 import { type Actor, Clock, decodeCursor, DomainEvents, type Role } from '@app/common';
 import { LockoutService, PasswordHasher, PasswordPolicy } from '@app/auth';
-import { MfaService } from '@app/mfa';
+import { MfaService, type UserFactors } from '@app/mfa';
 import { SessionsService } from '@app/sessions';
 import { EmailTakenError, User, UsersErrors, UsersRepository } from '@app/users';
 import { UpdateUserDto } from './dto/admin.dto';
@@ -28,7 +28,7 @@ export class AdminService {
     private readonly clock: Clock,
   ) {}
 
-  listUsers(f: { q?: string; role?: Role; isActive?: boolean; limit: number; cursor?: string }): Promise<User[]> {
+  listUsers(f: { q?: string; role?: Role; isActive?: boolean; emailVerified?: boolean; limit: number; cursor?: string }): Promise<User[]> {
     return this.users.list({ ...f, cursor: f.cursor ? decodeCursor(f.cursor) : undefined });
   }
 
@@ -36,6 +36,12 @@ export class AdminService {
     const user = await this.users.findById(id);
     if (!user) throw UsersErrors.userNotFound();
     return user;
+  }
+
+  /** What the user has enrolled (TOTP, recovery codes left, passkeys), never a secret; 404 for an unknown user. */
+  async getFactors(userId: string): Promise<UserFactors> {
+    await this.getUser(userId);
+    return this.mfa.factorsOf(userId);
   }
 
   /** By id, or by email address (its canonical form, as everywhere); 404 when there is none. */

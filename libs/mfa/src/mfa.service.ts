@@ -4,12 +4,20 @@ import { DataSource } from 'typeorm';
 import { queryRows, UnitOfWork } from '@app/database';
 import { type Actor, DomainEvents, type Tx } from '@app/common';
 import { type User, UsersRepository } from '@app/users';
-import { PasskeysRepository } from './passkeys/passkeys.repository';
+import { type Passkey, PasskeysRepository } from './passkeys/passkeys.repository';
 import { RecoveryCodes } from './recovery/recovery-codes';
 import { TotpService, type TotpEnrolment } from './totp/totp.service';
 import { MfaErrors } from './errors';
 
 export type MfaMethod = 'totp' | 'recovery_code' | 'webauthn';
+
+/** What a user has enrolled, without any secret: for an admin looking at the account. */
+export interface UserFactors {
+  totpEnabled: boolean;
+  recoveryCodesRemaining: number;
+  /** newest first */
+  passkeys: Passkey[];
+}
 
 /**
  * The user's second factors as one thing: which methods a sign-in may finish with, enrolment and
@@ -44,6 +52,15 @@ export class MfaService {
     if (isTrue(r.recovery)) methods.push('recovery_code');
     if (isTrue(r.webauthn)) methods.push('webauthn');
     return methods;
+  }
+
+  /** The user's enrolled factors (a pending TOTP setup is not one); an unknown user has none. */
+  async factorsOf(userId: string): Promise<UserFactors> {
+    return {
+      totpEnabled: await this.totp.isActive(userId),
+      recoveryCodesRemaining: await this.recovery.remaining(userId),
+      passkeys: await this.passkeys.listForUser(userId),
+    };
   }
 
   setupTotp(user: { id: string; email: string }): Promise<TotpEnrolment> {

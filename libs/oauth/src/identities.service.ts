@@ -1,14 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@app/database';
 import { type Actor, type AuthContext, DomainEvents } from '@app/common';
-import { LoginMethods } from '@app/users';
+import { LoginMethods, UsersErrors, UsersRepository } from '@app/users';
 import { OAuthErrors } from './oauth-errors';
 import { OAuthIdentitiesRepository } from './oauth-identities.repository';
 import { OAuthIdentity } from './oauth-identity.rows';
 import { isOAuthProviderName } from './oauth-provider';
 import { OAuthProviders } from './oauth-providers';
 
-/** The caller's linked provider accounts: list, and unlink unless it is the last way to sign in. */
+/**
+ * Linked provider accounts: the caller lists them and unlinks one unless it is the last way to sign
+ * in; an admin lists any user's.
+ */
 @Injectable()
 export class IdentitiesService {
   constructor(
@@ -17,6 +20,7 @@ export class IdentitiesService {
     private readonly providers: OAuthProviders,
     private readonly events: DomainEvents,
     private readonly loginMethods: LoginMethods,
+    private readonly users: UsersRepository,
   ) {
     // other contexts' "last login method" rules (passkey removal) count the enabled linked providers
     loginMethods.register(
@@ -26,6 +30,12 @@ export class IdentitiesService {
   }
 
   list(userId: string): Promise<OAuthIdentity[]> {
+    return this.identities.listForUser(userId);
+  }
+
+  /** Any user's linked accounts (the admin API); 404 user_not_found for an unknown user. */
+  async listOf(userId: string): Promise<OAuthIdentity[]> {
+    if (!(await this.users.findById(userId))) throw UsersErrors.userNotFound();
     return this.identities.listForUser(userId);
   }
 

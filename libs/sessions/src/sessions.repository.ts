@@ -46,6 +46,7 @@ export interface SessionListFilter {
   userId?: string;
   /** true: not revoked and not expired; false: revoked or expired */
   active?: boolean;
+  authMethod?: AuthMethod;
   now: Date;
   limit: number;
   cursor?: Cursor;
@@ -245,6 +246,7 @@ export class SessionsRepository {
     if (f.userId) c.add(`s.user_id = ${c.param(f.userId)}::uuid`);
     if (f.active === true) c.add(`s.revoked_at IS NULL AND s.expires_at > ${c.param(f.now)}`);
     if (f.active === false) c.add(`(s.revoked_at IS NOT NULL OR s.expires_at <= ${c.param(f.now)})`);
+    if (f.authMethod) c.add(`s.auth_method = ${c.param(f.authMethod)}`);
     const tail = keysetPage(c, 's', f);
     const rows = await queryRows(
       this.ds,

@@ -165,7 +165,7 @@ export class SessionsService {
     return this.repo.list({ userId, active: true, now: this.clock.now(), limit, cursor: cursor ? decodeCursor(cursor) : undefined });
   }
 
-  list(filter: { userId?: string; active?: boolean; limit: number; cursor?: string }): Promise<SessionWithEmail[]> {
+  list(filter: { userId?: string; active?: boolean; authMethod?: AuthMethod; limit: number; cursor?: string }): Promise<SessionWithEmail[]> {
     return this.repo.list({ ...filter, now: this.clock.now(), cursor: filter.cursor ? decodeCursor(filter.cursor) : undefined });
   }
 

@@ -130,7 +130,7 @@ export class UsersRepository {
    * Newest first; `q` matches email or name case-insensitively (% and _ literal; trigram indexes).
    * Returns `limit + 1` rows.
    */
-  async list(f: { q?: string; role?: Role; isActive?: boolean; limit: number; cursor?: Cursor }): Promise<User[]> {
+  async list(f: { q?: string; role?: Role; isActive?: boolean; emailVerified?: boolean; limit: number; cursor?: Cursor }): Promise<User[]> {
     const c = new Conditions();
     if (f.q) {
       const pattern = c.param(`%${f.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`);
@@ -138,6 +138,7 @@ export class UsersRepository {
     }
     if (f.role) c.add(`u.role = ${c.param(f.role)}`);
     if (f.isActive !== undefined) c.add(`u.is_active = ${c.param(f.isActive)}`);
+    if (f.emailVerified !== undefined) c.add(f.emailVerified ? `u.email_verified_at IS NOT NULL` : `u.email_verified_at IS NULL`);
     const tail = keysetPage(c, 'u', f);
     const rows = await queryRows(this.ds, `SELECT ${userColumns('u')} FROM users u ${tail}`, c.params);
     return rows.map((r) => userFromRow(r));

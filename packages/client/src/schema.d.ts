@@ -449,6 +449,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/admin/users/{id}/identities': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A user's linked provider accounts, newest first (v1.2, console)
+     * @description The items of GET /users/identities.
+     */
+    get: operations['AdminIdentitiesController_list'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/admin/users': {
     parameters: {
       query?: never;
@@ -456,7 +476,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Users, newest first; q matches email or name (case-insensitive) */
+    /**
+     * Users, newest first; q matches email or name (case-insensitive)
+     * @description The filters combine (AND), also with the cursor. email_verified: (v1.2, console).
+     */
     get: operations['AdminController_users'];
     put?: never;
     post?: never;
@@ -482,6 +505,26 @@ export interface paths {
     head?: never;
     /** Change role / active status, or unlock; disabling revokes all the user's sessions at once */
     patch: operations['AdminController_update'];
+    trace?: never;
+  };
+  '/api/v1/admin/users/{id}/factors': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A user's second factors: TOTP on or off, recovery codes left, passkeys (v1.2, console)
+     * @description Never secret material: no TOTP secret, no recovery code, no credential id or public key.
+     */
+    get: operations['AdminController_factors'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
     trace?: never;
   };
   '/api/v1/admin/users/{id}/mfa': {
@@ -528,7 +571,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Sessions of all users, newest first */
+    /**
+     * Sessions of all users, newest first
+     * @description The filters combine (AND), also with the cursor. auth_method: (v1.2, console).
+     */
     get: operations['AdminController_listSessions'];
     put?: never;
     post?: never;
@@ -1322,6 +1368,31 @@ export interface components {
       /** @description true clears a sign-in lockout of this user */
       unlock?: boolean;
     };
+    PasskeyDto: {
+      /** Format: uuid */
+      id: string;
+      /** @example Passkey */
+      name: string;
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      last_used_at: string | null;
+      /**
+       * @description multiDevice: may be synced between devices
+       * @enum {string}
+       */
+      device_type: 'singleDevice' | 'multiDevice';
+      /** @description synced (backed up) at its last use */
+      backed_up: boolean;
+    };
+    UserFactorsDto: {
+      /** @description TOTP is active (a setup not yet confirmed does not count) */
+      totp_enabled: boolean;
+      /** @description unused recovery codes */
+      recovery_codes_remaining: number;
+      /** @description every passkey of the user, newest first */
+      passkeys: components['schemas']['PasskeyDto'][];
+    };
     AdminSessionDto: {
       /** Format: uuid */
       id: string;
@@ -1643,23 +1714,6 @@ export interface components {
       };
       /** @example Laptop */
       name?: string;
-    };
-    PasskeyDto: {
-      /** Format: uuid */
-      id: string;
-      /** @example Passkey */
-      name: string;
-      /** Format: date-time */
-      created_at: string;
-      /** Format: date-time */
-      last_used_at: string | null;
-      /**
-       * @description multiDevice: may be synced between devices
-       * @enum {string}
-       */
-      device_type: 'singleDevice' | 'multiDevice';
-      /** @description synced (backed up) at its last use */
-      backed_up: boolean;
     };
     PasskeyPageDto: {
       items: components['schemas']['PasskeyDto'][];
@@ -4480,6 +4534,113 @@ export interface operations {
       };
     };
   };
+  AdminIdentitiesController_list: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['IdentityListDto'];
+        };
+      };
+      /** @description `validation_failed`: The request is invalid (`errors` lists each refused field and why) */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'validation_failed';
+          };
+        };
+      };
+      /**
+       * @description - `unauthorized`: A bearer access token is required
+       *     - `token_expired`: The access token has expired
+       *     - `token_invalid`: The access token is not valid
+       *     - `token_revoked`: The session of this access token has ended
+       */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'unauthorized' | 'token_expired' | 'token_invalid' | 'token_revoked';
+          };
+        };
+      };
+      /**
+       * @description - `forbidden`: You do not have the role this requires
+       *     - `mfa_enrollment_required`: Your role requires a second factor: enrol one (TOTP or a passkey) before anything else (MFA_REQUIRED_ROLES lists the caller’s role and the caller has no factor yet)
+       */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'forbidden' | 'mfa_enrollment_required';
+          };
+        };
+      };
+      /** @description `not_found`: User not found */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'not_found';
+          };
+        };
+      };
+      /** @description `rate_limited`: Too many requests; retry later (more than THROTTLE_LIMIT requests per THROTTLE_TTL per user (per client without a valid access token)) */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'rate_limited';
+          };
+        };
+      };
+      /** @description Unexpected failure: 500 `internal_error` (the body discloses nothing internal) */
+      default: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   AdminController_users: {
     parameters: {
       query?: {
@@ -4490,6 +4651,8 @@ export interface operations {
         q?: string;
         role?: 'admin' | 'user' | 'guest';
         is_active?: boolean;
+        /** @description true: users whose email address is verified; false: not verified (v1.2, console) */
+        email_verified?: boolean;
       };
       header?: never;
       path?: never;
@@ -4844,6 +5007,113 @@ export interface operations {
       };
     };
   };
+  AdminController_factors: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UserFactorsDto'];
+        };
+      };
+      /** @description `validation_failed`: The request is invalid (`errors` lists each refused field and why) */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'validation_failed';
+          };
+        };
+      };
+      /**
+       * @description - `unauthorized`: A bearer access token is required
+       *     - `token_expired`: The access token has expired
+       *     - `token_invalid`: The access token is not valid
+       *     - `token_revoked`: The session of this access token has ended
+       */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'unauthorized' | 'token_expired' | 'token_invalid' | 'token_revoked';
+          };
+        };
+      };
+      /**
+       * @description - `forbidden`: You do not have the role this requires
+       *     - `mfa_enrollment_required`: Your role requires a second factor: enrol one (TOTP or a passkey) before anything else (MFA_REQUIRED_ROLES lists the caller’s role and the caller has no factor yet)
+       */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'forbidden' | 'mfa_enrollment_required';
+          };
+        };
+      };
+      /** @description `not_found`: User not found */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'not_found';
+          };
+        };
+      };
+      /** @description `rate_limited`: Too many requests; retry later (more than THROTTLE_LIMIT requests per THROTTLE_TTL per user (per client without a valid access token)) */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'] & {
+            /** @enum {string} */
+            code?: 'rate_limited';
+          };
+        };
+      };
+      /** @description Unexpected failure: 500 `internal_error` (the body discloses nothing internal) */
+      default: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   AdminController_resetMfa: {
     parameters: {
       query?: never;
@@ -5050,6 +5320,8 @@ export interface operations {
         user_id?: string;
         /** @description true: live sessions only; false: revoked or expired only */
         active?: boolean;
+        /** @description only sessions started by this sign-in method (v1.2, console) */
+        auth_method?: 'password' | 'google' | 'github' | 'passkey';
       };
       header?: never;
       path?: never;

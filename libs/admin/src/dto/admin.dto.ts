@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { PageQueryDto, ROLES, type Role } from '@app/common';
 import { UserDto } from '@app/users';
 
@@ -21,6 +21,12 @@ export class AdminUserQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: ROLES }) @IsOptional() @IsIn(ROLES) role?: Role;
 
   @ApiPropertyOptional() @IsOptional() @Transform(toBool) @IsBoolean() is_active?: boolean;
+
+  @ApiPropertyOptional({ description: 'true: users whose email address is verified; false: not verified (v1.2, console)' })
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  email_verified?: boolean;
 }
 
 export class UpdateUserDto {
@@ -30,10 +36,6 @@ export class UpdateUserDto {
   @IsBoolean()
   is_active?: boolean;
   @ApiPropertyOptional({ description: 'true clears a sign-in lockout of this user' }) @IsOptional() @IsBoolean() unlock?: boolean;
-}
-
-export class UserIdParam {
-  @ApiProperty({ format: 'uuid' }) @IsUUID() id: string;
 }
 
 export class UserPageDto {

@@ -1,6 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsString, Matches } from 'class-validator';
+import type { UserFactors } from '../mfa.service';
+import { PasskeyDto } from './passkey.dto';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.replace(/\s/g, '') : value);
 
@@ -22,4 +24,15 @@ export class TotpCodeDto {
 export class RecoveryCodesDto {
   @ApiProperty({ type: [String], description: '10 single-use codes, shown once; a new set replaces the old one' })
   recovery_codes: string[];
+}
+
+/** A user's enrolled factors, as an admin sees them: never a secret, a code or a credential key (v1.2, console). */
+export class UserFactorsDto {
+  @ApiProperty({ description: 'TOTP is active (a setup not yet confirmed does not count)' }) totp_enabled: boolean;
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: 10, description: 'unused recovery codes' }) recovery_codes_remaining: number;
+  @ApiProperty({ type: [PasskeyDto], description: 'every passkey of the user, newest first' }) passkeys: PasskeyDto[];
+
+  static from(f: UserFactors): UserFactorsDto {
+    return { totp_enabled: f.totpEnabled, recovery_codes_remaining: f.recoveryCodesRemaining, passkeys: f.passkeys.map(PasskeyDto.from) };
+  }
 }

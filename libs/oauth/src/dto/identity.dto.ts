@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { OAuthIdentity } from '../oauth-identity.rows';
 import { OAUTH_PROVIDERS, type OAuthProviderName } from '../oauth-provider';
 
-/** A provider account linked to the caller. */
+/** A provider account linked to a user (the caller, or any user for an admin). */
 export class IdentityDto {
   @ApiProperty({ enum: OAUTH_PROVIDERS }) provider: OAuthProviderName;
   @ApiProperty({ type: String, nullable: true, description: 'the email the provider gave when it was linked', example: 'ada@example.com' })

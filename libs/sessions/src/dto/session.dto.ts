@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsOptional, IsUUID } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsUUID } from 'class-validator';
 import { PageQueryDto } from '@app/common';
 import { AUTH_METHODS, type AuthMethod } from '../session.rows';
 import type { SessionWithEmail } from '../sessions.repository';
@@ -63,4 +63,8 @@ export class AdminSessionQueryDto extends PageQueryDto {
   @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean()
   active?: boolean;
+  @ApiPropertyOptional({ enum: AUTH_METHODS, description: 'only sessions started by this sign-in method (v1.2, console)' })
+  @IsOptional()
+  @IsIn(AUTH_METHODS)
+  auth_method?: AuthMethod;
 }

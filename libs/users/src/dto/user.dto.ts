@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { IsUUID } from 'class-validator';
 import { ROLES, type Role } from '@app/common';
 import { User } from '../user.rows';
 
@@ -32,4 +33,9 @@ export class UserDto {
       has_password: user.passwordHash !== null,
     };
   }
+}
+
+/** The `{id}` of a route about one user (the admin API, in whichever lib owns the route). */
+export class UserIdParam {
+  @ApiProperty({ format: 'uuid' }) @IsUUID() id: string;
 }

@@ -65,7 +65,12 @@ describe('the admin console is served by the API at /console', () => {
     expect(missing.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(missing.body.code).toBe('not_found');
     // traversal, plain or percent-encoded, is not found (a 404 problem, never a 500 or a file)
-    for (const path of ['/console/assets/../../package.json', '/console/assets/%2e%2e/%2e%2e/package.json', '/console/assets/..%2f..%2fpackage.json', '/console/assets/.env']) {
+    for (const path of [
+      '/console/assets/../../package.json',
+      '/console/assets/%2e%2e/%2e%2e/package.json',
+      '/console/assets/..%2f..%2fpackage.json',
+      '/console/assets/.env',
+    ]) {
       const res = await t.http().get(path);
       expect([path, res.status, res.body.code]).toEqual([path, 404, 'not_found']);
     }

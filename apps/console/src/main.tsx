@@ -10,6 +10,7 @@ import { SessionsPage } from './pages/sessions';
 import { AuditPage } from './pages/audit';
 import { HealthPage } from './pages/health';
 import { NotFoundPage } from './pages/not-found';
+import { focusNextHeading } from './ui';
 import './styles.css';
 
 type State = { kind: 'loading' } | { kind: 'signed-out'; error?: string } | { kind: 'signed-in'; user: User };
@@ -36,7 +37,7 @@ function App() {
   return (
     <LocationProvider scope="/console">
       <Shell user={state.user} onSignOut={signOut}>
-        <Router onRouteChange={focusHeading}>
+        <Router onRouteChange={focusNextHeading}>
           <Route path="/console" component={UsersPage} />
           <Route path="/console/users" component={UsersPage} />
           <Route path="/console/users/:id" component={UserPage} />
@@ -48,11 +49,6 @@ function App() {
       </Shell>
     </LocationProvider>
   );
-}
-
-/** After navigation the focus moves to the new page's heading, so keyboard and screen-reader users start there. */
-function focusHeading() {
-  requestAnimationFrame(() => document.getElementById('page-title')?.focus());
 }
 
 /** Signed in, but not an admin: the console is not for this account. */

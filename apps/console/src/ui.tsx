@@ -3,13 +3,29 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { type Page, problemText } from './api';
 import { when } from './format';
 
-/** A page's heading; navigation moves the focus here (see App's onRouteChange) and names the tab. */
+let focusPending = false;
+
+/** Called on navigation: the next page heading to mount takes the focus. */
+export function focusNextHeading(): void {
+  focusPending = true;
+}
+
+/**
+ * A page's heading; it names the tab, and after a navigation (focusNextHeading) it takes the focus,
+ * so keyboard and screen-reader users start on the new page.
+ */
 export function PageTitle({ children, title }: { children: ComponentChildren; title: string }) {
+  const ref = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${title} · Identity console`;
   }, [title]);
+  useEffect(() => {
+    if (!focusPending) return;
+    focusPending = false;
+    ref.current?.focus();
+  }, []);
   return (
-    <h1 id="page-title" tabIndex={-1}>
+    <h1 id="page-title" tabIndex={-1} ref={ref}>
       {children}
     </h1>
   );

@@ -57,7 +57,7 @@ export function SessionsPage() {
       <form class="filters" aria-label="Filter sessions" onSubmit={apply}>
         <label>
           State
-          <select name="active" defaultValue={filters.active}>
+          <select name="active">
             <option value="true">Active</option>
             <option value="false">Revoked or expired</option>
             <option value="">All</option>
@@ -69,7 +69,7 @@ export function SessionsPage() {
         </label>
         <label>
           Method
-          <select name="auth_method" defaultValue={filters.auth_method}>
+          <select name="auth_method">
             <option value="">Any</option>
             <option value="password">password</option>
             <option value="passkey">passkey</option>

@@ -51,6 +51,9 @@ export function UserPage({ id }: { id: string }) {
   if (!user) {
     return (
       <>
+        <p class="crumbs">
+          <a href="/console/users">Users</a> /
+        </p>
         <PageTitle title="User">User</PageTitle>
         {loadError ? <ErrorText error={loadError} /> : <p class="muted">Loading…</p>}
         <p>
@@ -63,15 +66,11 @@ export function UserPage({ id }: { id: string }) {
   const update = (body: { role?: User['role']; is_active?: boolean; unlock?: boolean }, done: string, ask?: { message: string; action: string }) =>
     action.run(() => call(api.PATCH('/api/v1/admin/users/{id}', { ...path, body })).then(setUser), done, ask).then((ok) => ok && refresh());
 
-  const changeRole = (e: Event) => {
-    e.preventDefault();
-    const role = String(new FormData(e.currentTarget as HTMLFormElement).get('role')) as User['role'];
-    if (role === user.role) return;
-    void update({ role }, `${user.email} is now ${role}.`, {
+  const changeRole = (role: User['role']) =>
+    update({ role }, `${user.email} is now ${role}.`, {
       message: `Change the role of ${user.email} from ${user.role} to ${role}?`,
       action: 'Change role',
     });
-  };
   const disable = () =>
     update({ is_active: false }, `${user.email} is disabled; their sessions were revoked.`, {
       message: `Disable ${user.email}? They can no longer sign in, and every session of theirs is revoked at once.`,
@@ -146,19 +145,7 @@ export function UserPage({ id }: { id: string }) {
       <section aria-labelledby="actions-heading">
         <h2 id="actions-heading">Actions</h2>
         <div class="actions wrap">
-          <form class="inline-form" onSubmit={changeRole}>
-            <label>
-              Role
-              <select name="role" defaultValue={user.role} key={user.role}>
-                <option value="admin">admin</option>
-                <option value="user">user</option>
-                <option value="guest">guest</option>
-              </select>
-            </label>
-            <button type="submit" disabled={action.busy}>
-              Change role
-            </button>
-          </form>
+          <RoleForm key={user.role} current={user.role} busy={action.busy} onChange={changeRole} />
           {user.is_active ? (
             <button type="button" class="danger" onClick={disable} disabled={action.busy}>
               Disable user
@@ -266,5 +253,29 @@ export function UserPage({ id }: { id: string }) {
       </section>
       {action.dialog}
     </>
+  );
+}
+
+/** The role picker: the selection is the admin's until they apply it (or the user's role changes). */
+function RoleForm({ current, busy, onChange }: { current: User['role']; busy: boolean; onChange: (role: User['role']) => void }) {
+  const [role, setRole] = useState(current);
+  const submit = (e: Event) => {
+    e.preventDefault();
+    if (role !== current) onChange(role);
+  };
+  return (
+    <form class="inline-form" onSubmit={submit}>
+      <label>
+        Role
+        <select name="role" value={role} onChange={(e) => setRole((e.currentTarget as HTMLSelectElement).value as User['role'])}>
+          <option value="admin">admin</option>
+          <option value="user">user</option>
+          <option value="guest">guest</option>
+        </select>
+      </label>
+      <button type="submit" disabled={busy || role === current}>
+        Change role
+      </button>
+    </form>
   );
 }

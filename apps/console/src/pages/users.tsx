@@ -52,7 +52,7 @@ export function UsersPage() {
         </label>
         <label>
           Role
-          <select name="role" defaultValue={filters.role}>
+          <select name="role">
             <option value="">Any</option>
             <option value="admin">admin</option>
             <option value="user">user</option>
@@ -61,7 +61,7 @@ export function UsersPage() {
         </label>
         <label>
           Status
-          <select name="is_active" defaultValue={filters.is_active}>
+          <select name="is_active">
             <option value="">Any</option>
             <option value="true">Active</option>
             <option value="false">Disabled</option>
@@ -69,7 +69,7 @@ export function UsersPage() {
         </label>
         <label>
           Email verified
-          <select name="email_verified" defaultValue={filters.email_verified}>
+          <select name="email_verified">
             <option value="">Any</option>
             <option value="true">Verified</option>
             <option value="false">Not verified</option>

@@ -191,7 +191,62 @@ describe('the admin console in Chromium', () => {
       await page.getByTestId('health-status').waitFor();
       expect(await overflow()).toBeLessThanOrEqual(0);
       await page.screenshot({ path: join(SCREENSHOTS, 'health-390.png'), fullPage: true });
+
+      // revoking the console's own session ends it: back to the sign-in page, saying why
+      await page.getByRole('link', { name: 'Sessions' }).click();
+      await page
+        .getByRole('row')
+        .filter({ hasText: 'this console' })
+        .getByRole('button', { name: /^Revoke session/ })
+        .click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Revoke session' }).click();
+      await page.getByRole('heading', { name: 'Sign in to the identity console' }).waitFor();
+      await page.getByRole('alert').getByText('Your session has ended').waitFor();
       expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+
+  it('has no serious or critical accessibility violations (axe-core, WCAG 2 A/AA) on its pages', async () => {
+    if (!browser || !t) return;
+    // axe is injected as a script, which the console's CSP (rightly) refuses: this context bypasses it
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
+    const page = await context.newPage();
+    const axe = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+    type Violation = { id: string; impact: string; help: string; nodes: { target: string[] }[] };
+    const audit = async (name: string) => {
+      await page.addScriptTag({ content: axe });
+      const violations = await page.evaluate<Violation[]>(
+        "axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) })))",
+      );
+      return violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${name}: ${v.id} (${v.help}) at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    };
+    try {
+      const found: string[] = [];
+      await page.goto(`${base}/console`);
+      await page.getByRole('heading', { name: 'Sign in to the identity console' }).waitFor();
+      found.push(...(await audit('sign-in')));
+      await page.getByLabel('Email').fill(ADMIN_EMAIL);
+      await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('region', { name: 'Users' }).waitFor();
+      found.push(...(await audit('users')));
+      await page.getByRole('link', { name: ADMIN_EMAIL }).click();
+      await page.getByRole('region', { name: /Audit events about/ }).waitFor();
+      found.push(...(await audit('user')));
+      for (const [link, ready] of [
+        ['Sessions', () => page.getByRole('region', { name: 'Sessions' }).waitFor()],
+        ['Audit', () => page.getByRole('region', { name: 'Audit events' }).waitFor()],
+        ['Health', () => page.getByTestId('health-status').waitFor()],
+      ] as const) {
+        await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: link }).click();
+        await ready();
+        found.push(...(await audit(link)));
+      }
+      expect(found).toEqual([]);
     } finally {
       await context.close();
     }

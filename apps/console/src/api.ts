@@ -27,9 +27,22 @@ export function problemText(err: unknown): string {
   return err instanceof Error ? err.message : 'The request failed';
 }
 
-/** The data of a call, or its problem thrown (IdentityProblemError). */
+let sessionEndedListener: ((reason: string) => void) | null = null;
+
+/** The App's way back to the sign-in page when the API says the session is over. */
+export function onSessionEnded(listener: ((reason: string) => void) | null): void {
+  sessionEndedListener = listener;
+}
+
+/**
+ * The data of a call, or its problem thrown (IdentityProblemError). A 401 means the session is over
+ * (revoked — perhaps from this very console —, expired beyond refresh, the user disabled): the
+ * console goes back to its sign-in page and says why.
+ */
 export async function call<T>(request: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
   const { data, error, response } = await request;
-  if (!response.ok) throw IdentityProblemError.fromResponse(response, error);
-  return data as T;
+  if (response.ok) return data as T;
+  const problem = IdentityProblemError.fromResponse(response, error);
+  if (problem.status === 401) sessionEndedListener?.(problemText(problem));
+  throw problem;
 }

@@ -1,7 +1,7 @@
 import { render } from 'preact';
 import { LocationProvider, Route, Router } from 'preact-iso';
 import { useEffect, useState } from 'preact/hooks';
-import { client, problemText, type User } from './api';
+import { client, onSessionEnded, problemText, type User } from './api';
 import { SignIn } from './sign-in';
 import { Shell } from './shell';
 import { UsersPage } from './pages/users';
@@ -24,6 +24,15 @@ function App() {
       .resume()
       .then(async (tokens) => setState(tokens ? { kind: 'signed-in', user: await client.me() } : { kind: 'signed-out' }))
       .catch((err: unknown) => setState({ kind: 'signed-out', error: problemText(err) }));
+  }, []);
+
+  // a call answered 401: the session is over; back to the sign-in page, saying why
+  useEffect(() => {
+    onSessionEnded((reason) => {
+      void client.logout().catch(() => undefined);
+      setState({ kind: 'signed-out', error: `Your session has ended: ${reason}. Sign in again.` });
+    });
+    return () => onSessionEnded(null);
   }, []);
 
   const signOut = async () => {

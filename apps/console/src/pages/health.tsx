@@ -1,7 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { IdentityProblemError } from '@identity-backend/client';
-import { api, type DetailedHealth, problemText } from '../api';
+import { api, call, type DetailedHealth, problemText } from '../api';
 import { Badge, ErrorText, PageTitle } from '../ui';
 
 const REFRESH_MS = 5_000;
@@ -18,7 +17,7 @@ async function readHealth(): Promise<DetailedHealth> {
   const { data, error, response } = await api.GET('/api/v1/health/detailed');
   if (data) return data;
   if (response.status === 503 && error && typeof error === 'object' && 'checks' in error) return error as unknown as DetailedHealth;
-  throw IdentityProblemError.fromResponse(response, error);
+  return call<DetailedHealth>(Promise.resolve({ error, response }));
 }
 
 /** Detailed health of the node that answers, refreshed every 5 s, degraded parts highlighted. */

@@ -18,8 +18,13 @@ type State = { kind: 'loading' } | { kind: 'signed-out'; error?: string } | { ki
 function App() {
   const [state, setState] = useState<State>({ kind: 'loading' });
 
-  // after a reload: the refresh cookie (if any) resumes the session
+  // after a reload: the refresh cookie resumes the session. Its readable companion, the csrf_token
+  // cookie (same lifetime), tells whether there is one, so a first visit asks nothing (and logs no 401)
   useEffect(() => {
+    if (!/(?:^|;\s*)csrf_token=/.test(document.cookie)) {
+      setState({ kind: 'signed-out' });
+      return;
+    }
     client
       .resume()
       .then(async (tokens) => setState(tokens ? { kind: 'signed-in', user: await client.me() } : { kind: 'signed-out' }))

@@ -1,9 +1,9 @@
 import { mkdirSync, readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { bearer, login, PASSWORD, register, uniqueEmail } from './support/auth';
-import { launchChromium, requireChromium } from './support/browser';
+import { addVirtualAuthenticator, launchChromium, requireChromium } from './support/browser';
+import { freePort } from './support/net';
 import { startTestApp, type TestApp } from './support/test-app';
 import { totpCode } from './support/totp';
 
@@ -27,9 +27,11 @@ describe('the admin console in Chromium', () => {
 
   beforeAll(async () => {
     if (!requireChromium('the console browser test')) return;
-    t = await startTestApp({ BOOTSTRAP_ADMIN_EMAIL: ADMIN_EMAIL, BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD });
-    await t.app.listen(0, '127.0.0.1');
-    base = `http://localhost:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+    // the API's own origin is the console's, and (for passkeys) the WebAuthn RP: localhost
+    const port = await freePort();
+    base = `http://localhost:${port}`;
+    t = await startTestApp({ BOOTSTRAP_ADMIN_EMAIL: ADMIN_EMAIL, BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD, PUBLIC_URL: base, FRONTEND_URL: base });
+    await t.app.listen(port, '127.0.0.1');
     browser = await launchChromium();
     mkdirSync(SCREENSHOTS, { recursive: true });
   }, 60_000);
@@ -56,7 +58,7 @@ describe('the admin console in Chromium', () => {
     await page.getByRole('heading', { name: 'Sign in to the identity console' }).waitFor();
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   }
 
   const status = async (token: string) =>
@@ -231,7 +233,7 @@ describe('the admin console in Chromium', () => {
       found.push(...(await audit('sign-in')));
       await page.getByLabel('Email').fill(ADMIN_EMAIL);
       await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await page.getByRole('region', { name: 'Users' }).waitFor();
       found.push(...(await audit('users')));
       await page.getByRole('link', { name: ADMIN_EMAIL }).click();
@@ -294,4 +296,72 @@ describe('the admin console in Chromium', () => {
       await context.close();
     }
   }, 60_000);
+
+  it('signs an admin in with a passkey: alone (discoverable), and as the second factor after the password', async () => {
+    if (!browser || !t) return;
+    const admin = await register(t, uniqueEmail('passkey-admin'));
+    await t.sql(`UPDATE users SET role = 'admin' WHERE id = $1`, [admin.id]);
+    const tokens = await login(t, admin.email);
+    const { context, page, problems } = await open(1280);
+    try {
+      const authenticator = await addVirtualAuthenticator(page);
+      await page.goto(`${base}/console`);
+      await page.getByRole('heading', { name: 'Sign in to the identity console' }).waitFor();
+      // the admin enrols a passkey on this origin (what their account page in an app would do)
+      const enrolled = await page.evaluate(registerPasskeyInPage, tokens.access_token);
+      expect(enrolled).toBe(201);
+      expect(await authenticator.credentials()).toHaveLength(1);
+
+      await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+      await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+      await page.getByText(admin.email).first().waitFor();
+      await page.getByRole('button', { name: 'Sign out' }).click();
+
+      await signIn(page, admin.email, PASSWORD);
+      await page.getByRole('heading', { name: 'Second factor' }).waitFor();
+      await page.getByRole('button', { name: 'Use your passkey' }).click();
+      await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+      const [{ method }] = await t.sql<{ method: string }>(`SELECT amr::text AS method FROM sessions WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1`, [
+        admin.id,
+      ]);
+      // the password and a key (the virtual authenticator is a platform one: swk)
+      expect(method).toMatch(/pwd/);
+      expect(method).toMatch(/swk|hwk/);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
 });
+
+/**
+ * Runs in the page: registers a passkey for the bearer of `token` with navigator.credentials.create
+ * (the CDP virtual authenticator answers) and the register options/verify routes; the verify status.
+ */
+async function registerPasskeyInPage(token: string): Promise<number> {
+  const g = globalThis as any;
+  const enc = (buf: ArrayBuffer) =>
+    btoa(String.fromCharCode(...new Uint8Array(buf)))
+      .replace(/\+/g, '-')
+      .replace(/\//g, '_')
+      .replace(/=+$/, '');
+  const dec = (s: string) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+  const post = (path: string, body: unknown) =>
+    fetch(`/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+  const o: any = await (await post('/auth/passkeys/register/options', {})).json();
+  const cred = await g.navigator.credentials.create({
+    publicKey: { ...o, challenge: dec(o.challenge), user: { ...o.user, id: dec(o.user.id) }, excludeCredentials: [] },
+  });
+  const r = cred.response;
+  const res = await post('/auth/passkeys/register/verify', {
+    name: 'Console test',
+    response: {
+      id: cred.id,
+      rawId: enc(cred.rawId),
+      type: cred.type,
+      clientExtensionResults: cred.getClientExtensionResults(),
+      response: { clientDataJSON: enc(r.clientDataJSON), attestationObject: enc(r.attestationObject), transports: r.getTransports() },
+    },
+  });
+  return res.status;
+}

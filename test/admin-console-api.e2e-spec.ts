@@ -3,7 +3,7 @@ import { bearer, login, makeAdmin, PASSWORD, register, registerAndLogin, type Re
 import { FakeOAuthServer } from './support/fake-oauth';
 import { SoftAuthenticator } from './support/soft-authenticator';
 import { startTestApp, TestApp } from './support/test-app';
-import { totpCode } from './support/totp';
+import { enrolTotp as enrolTotpFor } from './support/totp';
 
 /**
  * The admin API additions the web console reads (v1.2, console): the email_verified filter of the
@@ -93,20 +93,7 @@ async function passkeySignIn(auth: SoftAuthenticator): Promise<Tokens> {
   return res.body;
 }
 
-async function enrolTotp(tokens: Tokens): Promise<{ secret: string; recoveryCodes: string[] }> {
-  const setup = await t
-    .http()
-    .post('/api/v1/auth/mfa/totp/setup')
-    .set(...bearer(tokens.access_token))
-    .expect(200);
-  const confirm = await t
-    .http()
-    .post('/api/v1/auth/mfa/totp/confirm')
-    .set(...bearer(tokens.access_token))
-    .send({ code: totpCode(setup.body.secret) })
-    .expect(200);
-  return { secret: setup.body.secret, recoveryCodes: confirm.body.recovery_codes };
-}
+const enrolTotp = (tokens: Tokens) => enrolTotpFor(t, tokens.access_token);
 
 describe('GET /admin/users?email_verified=', () => {
   it('keeps verified or unverified users only, combined with q, role, is_active and the cursor', async () => {

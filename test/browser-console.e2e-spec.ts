@@ -5,7 +5,7 @@ import { bearer, login, PASSWORD, register, uniqueEmail } from './support/auth';
 import { addVirtualAuthenticator, launchChromium, requireChromium } from './support/browser';
 import { freePort } from './support/net';
 import { startTestApp, type TestApp } from './support/test-app';
-import { totpCode } from './support/totp';
+import { enrolTotp, totpCode } from './support/totp';
 
 /**
  * The admin console in a real browser (issue 21): headless Chromium (Debian's) loads /console from
@@ -270,25 +270,14 @@ describe('the admin console in Chromium', () => {
       const admin = await register(t, uniqueEmail('mfa-admin'));
       await t.sql(`UPDATE users SET role = 'admin' WHERE id = $1`, [admin.id]);
       const tokens = await login(t, admin.email);
-      const setup = await t
-        .http()
-        .post('/api/v1/auth/mfa/totp/setup')
-        .set(...bearer(tokens.access_token))
-        .expect(200);
-      const t0 = Date.now();
-      await t
-        .http()
-        .post('/api/v1/auth/mfa/totp/confirm')
-        .set(...bearer(tokens.access_token))
-        .send({ code: totpCode(setup.body.secret, t0) })
-        .expect(200);
+      const { secret, t0 } = await enrolTotp(t, tokens.access_token);
       await signIn(page, admin.email, PASSWORD);
       await page.getByRole('heading', { name: 'Second factor' }).waitFor();
       await page.getByLabel('Code from your authenticator app').fill('000000');
       await page.getByRole('button', { name: 'Verify' }).click();
       await page.getByRole('alert').getByText('invalid_mfa_code').waitFor();
       // the confirmation spent the current time step: the next one
-      await page.getByLabel('Code from your authenticator app').fill(totpCode(setup.body.secret, t0 + 30_000));
+      await page.getByLabel('Code from your authenticator app').fill(totpCode(secret, t0 + 30_000));
       await page.getByRole('button', { name: 'Verify' }).click();
       await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
       expect(problems).toEqual([]);

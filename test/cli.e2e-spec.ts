@@ -2,7 +2,7 @@ import { bearer, login, PASSWORD, register, registerAndLogin, uniqueEmail } from
 import { baseTestEnv, TEST_REDIS_URL } from './support/env';
 import { cliCommand, type Finished, runToExit, stopAll } from './support/processes';
 import { startTestApp, TestApp } from './support/test-app';
-import { totpCode } from './support/totp';
+import { enrolTotp } from './support/totp';
 
 /**
  * The operator CLI (apps/cli) in its own process, against the database and Redis prefix of a
@@ -167,17 +167,7 @@ describe('Operator CLI', () => {
 
   it('reset-mfa removes a lost TOTP and signs the user out everywhere; the password alone signs in again', async () => {
     const user = await registerAndLogin(t);
-    const setup = await t
-      .http()
-      .post('/api/v1/auth/mfa/totp/setup')
-      .set(...bearer(user.tokens.access_token))
-      .expect(200);
-    await t
-      .http()
-      .post('/api/v1/auth/mfa/totp/confirm')
-      .set(...bearer(user.tokens.access_token))
-      .send({ code: totpCode(setup.body.secret) })
-      .expect(200);
+    await enrolTotp(t, user.tokens.access_token);
     expect((await t.http().post('/api/v1/auth/login').send({ email: user.email, password: PASSWORD })).body.mfa_required).toBe(true);
 
     const res = await cli(['reset-mfa', user.email]);

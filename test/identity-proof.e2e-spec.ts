@@ -3,7 +3,7 @@ import { PASSWORD, bearer, login, makeAdmin, register, registerAndLogin, uniqueE
 import { type FakeProvider, FakeOAuthServer } from './support/fake-oauth';
 import { FakeResend } from './support/fake-resend';
 import { SoftAuthenticator } from './support/soft-authenticator';
-import { totpCode } from './support/totp';
+import { enrolTotp } from './support/totp';
 import { startTestApp, TestApp } from './support/test-app';
 
 /**
@@ -145,17 +145,7 @@ describe('account takeover through linking (high)', () => {
       .set(...bearer(squatter.tokens.access_token))
       .send({ response: key.createCredential(options.body, { origin }) })
       .expect(201);
-    const setup = await t
-      .http()
-      .post('/api/v1/auth/mfa/totp/setup')
-      .set(...bearer(squatter.tokens.access_token))
-      .expect(200);
-    await t
-      .http()
-      .post('/api/v1/auth/mfa/totp/confirm')
-      .set(...bearer(squatter.tokens.access_token))
-      .send({ code: totpCode(setup.body.secret) })
-      .expect(200);
+    await enrolTotp(t, squatter.tokens.access_token);
 
     // the owner proves the mailbox (password reset) and claims the account
     await t.http().post('/api/v1/auth/password-reset').send({ email }).expect(202);

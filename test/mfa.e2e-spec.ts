@@ -1,7 +1,7 @@
 import { decode } from 'jsonwebtoken';
 import { bearer, forge, login, makeAdmin, PASSWORD, register, registerAndLogin, type Tokens, uniqueEmail } from './support/auth';
 import { startTestApp, TestApp } from './support/test-app';
-import { totpCode } from './support/totp';
+import { enrolTotp as enrolTotpFor, totpCode, type TotpEnrolment } from './support/totp';
 
 /**
  * Second factors (issue 18, API.md "Multi-factor and passkeys (v1.2)"): TOTP enrolment, the
@@ -19,28 +19,7 @@ afterAll(async () => {
 
 const STEP_MS = 30_000;
 
-interface Enrolled {
-  secret: string;
-  recoveryCodes: string[];
-  /** the time the codes of this user are computed from: step(t0) is spent by the confirmation */
-  t0: number;
-}
-
-async function enrolTotp(tokens: Tokens): Promise<Enrolled> {
-  const setup = await t
-    .http()
-    .post('/api/v1/auth/mfa/totp/setup')
-    .set(...bearer(tokens.access_token))
-    .expect(200);
-  const t0 = Date.now();
-  const confirm = await t
-    .http()
-    .post('/api/v1/auth/mfa/totp/confirm')
-    .set(...bearer(tokens.access_token))
-    .send({ code: totpCode(setup.body.secret, t0) });
-  expect(confirm.status).toBe(200);
-  return { secret: setup.body.secret, recoveryCodes: confirm.body.recovery_codes, t0 };
-}
+const enrolTotp = (tokens: Tokens): Promise<TotpEnrolment> => enrolTotpFor(t, tokens.access_token);
 
 async function passwordStep(email: string, password = PASSWORD) {
   const res = await t.http().post('/api/v1/auth/login').send({ email, password });

@@ -1,4 +1,5 @@
 import { Secret, TOTP, URI } from 'otpauth';
+import type { TestApp } from './test-app';
 
 /** TOTP parameters; the defaults are RFC 6238's and every authenticator app's: SHA1, 6 digits, 30 s. */
 export interface TotpParams {
@@ -37,4 +38,26 @@ export function totpSecretFromUri(uri: string): string {
 
 function toMs(at: Date | number): number {
   return typeof at === 'number' ? at : at.getTime();
+}
+
+/** A TOTP enrolment made through the API: the secret, the recovery codes, and when it was confirmed. */
+export interface TotpEnrolment {
+  secret: string;
+  recoveryCodes: string[];
+  /** the time the confirmation code was computed for: its step is spent, a sign-in needs a later one */
+  t0: number;
+}
+
+/** Enrols TOTP for the bearer of `accessToken` (setup, then confirm with the current code), as an app would. */
+export async function enrolTotp(t: TestApp, accessToken: string): Promise<TotpEnrolment> {
+  const setup = await t.http().post('/api/v1/auth/mfa/totp/setup').set('Authorization', `Bearer ${accessToken}`);
+  if (setup.status !== 200) throw new Error(`TOTP setup: ${setup.status} ${JSON.stringify(setup.body)}`);
+  const t0 = Date.now();
+  const confirm = await t
+    .http()
+    .post('/api/v1/auth/mfa/totp/confirm')
+    .set('Authorization', `Bearer ${accessToken}`)
+    .send({ code: totpCode(setup.body.secret, t0) });
+  if (confirm.status !== 200) throw new Error(`TOTP confirm: ${confirm.status} ${JSON.stringify(confirm.body)}`);
+  return { secret: setup.body.secret, recoveryCodes: confirm.body.recovery_codes, t0 };
 }

@@ -1126,8 +1126,39 @@ export interface components {
     AuditEventDto: {
       /** Format: uuid */
       id: string;
-      /** @example auth.login */
-      event: string;
+      /**
+       * @example auth.login
+       * @enum {string}
+       */
+      event:
+        | 'user.registered'
+        | 'auth.login'
+        | 'auth.account_locked'
+        | 'auth.logout'
+        | 'auth.refresh_reused'
+        | 'session.revoked'
+        | 'email.verification_sent'
+        | 'email.verified'
+        | 'password.reset_requested'
+        | 'password.reset_completed'
+        | 'password.changed'
+        | 'oauth.login'
+        | 'oauth.linked'
+        | 'oauth.unlinked'
+        | 'admin.user_updated'
+        | 'admin.session_revoked'
+        | 'user.profile_updated'
+        | 'user.account_claimed'
+        | 'mfa.enabled'
+        | 'mfa.disabled'
+        | 'mfa.challenge_failed'
+        | 'mfa.recovery_code_used'
+        | 'mfa.reset_by_admin'
+        | 'passkey.added'
+        | 'passkey.removed'
+        | 'auth.reauthenticated'
+        | 'admin.signing_key_rotated'
+        | 'admin.webhook_changed';
       /** @enum {string} */
       outcome: 'success' | 'failure';
       /** Format: uuid */

@@ -1,12 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDateString, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
-import { PageQueryDto } from '@app/common';
+import { AUDIT_EVENTS, PageQueryDto } from '@app/common';
 import { AuditEvent } from '../audit-event.rows';
 
 /** API.md "AuditEvent". */
 export class AuditEventDto {
   @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty({ example: 'auth.login' }) event: string;
+  /** every stored event is one of these: they are recorded only through DomainEvents (AUDIT_EVENTS) */
+  @ApiProperty({ enum: AUDIT_EVENTS, example: 'auth.login' }) event: string;
   @ApiProperty({ enum: ['success', 'failure'] }) outcome: 'success' | 'failure';
   @ApiProperty({ type: String, format: 'uuid', nullable: true }) actor_id: string | null;
   @ApiProperty({ type: String, format: 'uuid', nullable: true }) target_user_id: string | null;

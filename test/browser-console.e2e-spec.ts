@@ -254,6 +254,57 @@ describe('the admin console in Chromium', () => {
     }
   }, 60_000);
 
+  it('works from the keyboard alone: sign-in, skip link, navigation to the heading, a dialog that Escape cancels', async () => {
+    if (!browser || !t) return;
+    const target = await register(t, uniqueEmail('keys'));
+    const session = await login(t, target.email);
+    const { context, page, problems } = await open(1280);
+    const active = () => page.evaluate<string>("(document.activeElement?.id || '') + '|' + (document.activeElement?.textContent || '').trim()");
+    const tabTo = async (text: string) => {
+      for (let i = 0; i < 40; i++) {
+        await page.keyboard.press('Tab');
+        if ((await active()).endsWith(`|${text}`)) return;
+      }
+      throw new Error(`Tab never reached "${text}" (at ${await active()})`);
+    };
+    try {
+      await page.goto(`${base}/console`);
+      await page.getByRole('heading', { name: 'Sign in to the identity console' }).waitFor();
+      await page.keyboard.press('Tab');
+      await page.keyboard.type(ADMIN_EMAIL);
+      await page.keyboard.press('Tab');
+      await page.keyboard.type(ADMIN_PASSWORD);
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+
+      // the first Tab reaches the skip link, which moves the focus to the content
+      await page.locator('body').focus();
+      await tabTo('Skip to content');
+      await page.keyboard.press('Enter');
+      expect((await active()).startsWith('main|')).toBe(true);
+
+      // a section link, followed with Enter: the focus lands on the new page's heading
+      await tabTo('Sessions');
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: 'Sessions', level: 1 }).waitFor();
+      await page.waitForFunction("document.activeElement?.id === 'page-title'");
+
+      // a revoke button opens the dialog with the focus in it; Escape cancels, nothing is revoked
+      const revoke = page.getByRole('button', { name: `Revoke session ${session.session_id} of ${target.email}` });
+      await revoke.focus();
+      await page.keyboard.press('Enter');
+      await page.getByRole('dialog').waitFor();
+      expect(await page.evaluate<boolean>("!!document.activeElement?.closest('dialog')")).toBe(true);
+      await page.keyboard.press('Escape');
+      await page.getByRole('dialog').waitFor({ state: 'hidden' });
+      expect(await status(session.access_token)).toBe(200);
+      expect(await active()).toContain('Revoke');
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+
   it('refuses a signed-in non-admin, and asks an admin with a second factor for the code', async () => {
     if (!browser || !t) return;
     const user = await register(t, uniqueEmail('plain'));

@@ -38,7 +38,9 @@ export function Shell({ user, onSignOut, children }: { user: User; onSignOut: ()
           </button>
         </div>
       </header>
-      <main id="main">{children}</main>
+      <main id="main" tabIndex={-1}>
+        {children}
+      </main>
     </>
   );
 }

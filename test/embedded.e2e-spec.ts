@@ -69,6 +69,11 @@ describe('Embedded mode: no DATABASE_URL, no REDIS_URL', () => {
       secret = readFileSync(join(dataDir, 'jwt-secret'), 'utf8');
       expect(Buffer.byteLength(secret.trim())).toBeGreaterThanOrEqual(32);
       expect(statSync(join(dataDir, 'jwt-secret')).mode & 0o077).toBe(0);
+
+      // the admin console is served by the same process (README "Console": npm start, then /console)
+      const consolePage = await fetch(`${first.url}/console`);
+      expect([consolePage.status, consolePage.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+      expect(await consolePage.text()).toMatch(/<script type="module" crossorigin src="\/console\/assets\/[\w-]+\.js"><\/script>/);
     },
     BOOT_TIMEOUT_MS + 10_000,
   );

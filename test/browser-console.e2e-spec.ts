@@ -123,13 +123,28 @@ describe('the admin console in Chromium', () => {
       await page.getByRole('status').getByText('is now guest').waitFor();
       expect((await t.sql<{ role: string }>(`SELECT role FROM users WHERE id = $1`, [target.id]))[0].role).toBe('guest');
 
-      // a failed action shows the problem's detail: an admin cannot disable itself
+      // from one user's page to another's (the actor of an event in the audit trail): the page is
+      // the other user's at once, focus on its heading, its buttons act on that user
       const [{ id: adminId }] = await t.sql<{ id: string }>(`SELECT id FROM users WHERE email = $1`, [ADMIN_EMAIL]);
-      await page.goto(`${base}/console/users/${adminId}`);
+      await page
+        .getByRole('region', { name: `Audit events about ${target.email}` })
+        .locator(`a[title="${adminId}"]`)
+        .first()
+        .click();
       await page.getByRole('heading', { name: ADMIN_EMAIL, level: 1 }).waitFor();
+      await page.waitForFunction("document.activeElement?.id === 'page-title'");
+
+      // a failed action shows the problem's detail: an admin cannot disable itself
       await page.getByRole('button', { name: 'Disable user' }).click();
       await page.getByRole('dialog').getByRole('button', { name: 'Disable user' }).click();
       await page.getByRole('alert').getByText('(self_modification)').waitFor();
+
+      // an in-app navigation to a user who does not exist shows no one's buttons (nothing of the
+      // previous page may act on the new id)
+      await page.evaluate("history.pushState(null, '', '/console/users/00000000-0000-4000-8000-000000000000'); dispatchEvent(new PopStateEvent('popstate'))");
+      await page.getByRole('alert').getByText('(not_found)').waitFor();
+      expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('User');
+      expect(await page.getByRole('button', { name: 'Disable user' }).count()).toBe(0);
 
       // the audit log, filtered to admin revocations, has this one; its details and the CSV carry the session
       await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Audit' }).click();
@@ -249,6 +264,45 @@ describe('the admin console in Chromium', () => {
         found.push(...(await audit(link)));
       }
       expect(found).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+
+  it('pages users with a keyset cursor; a new search starts at page 1, also when it comes back to an earlier one', async () => {
+    if (!browser || !t) return;
+    const tag = `pager-${Date.now().toString(36)}`;
+    await t.sql(
+      `INSERT INTO users (email, email_canonical, name, role) SELECT $1 || '-' || n || '@example.com', $1 || '-' || n || '@example.com', 'Pager ' || n, 'user' FROM generate_series(1, 30) AS n`,
+      [tag],
+    );
+    const { context, page, problems } = await open(1280);
+    const rows = () => page.getByRole('region', { name: 'Users' }).locator('tbody tr');
+    const search = async (q: string) => {
+      await page.getByLabel('Email or name').fill(q);
+      await page.getByRole('button', { name: 'Search' }).click();
+    };
+    try {
+      await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+      await search(tag);
+      await page.getByRole('region', { name: 'Users' }).getByText(tag).first().waitFor();
+      expect(await rows().count()).toBe(25);
+      await page.getByRole('button', { name: 'Next' }).click();
+      await page.getByText('Page 2').waitFor();
+      await page.getByRole('region', { name: 'Users' }).getByText('@example.com').first().waitFor();
+      await expect(rows().count()).resolves.toBe(5);
+      const second = await rows().locator('td:first-child').allTextContents();
+      expect(second.every((e) => e.startsWith(`${tag}-`))).toBe(true);
+
+      await search('no-such-user-anywhere');
+      await page.getByText('No users match.').waitFor();
+      await page.getByText('Page 1').waitFor();
+      await search(tag);
+      await page.getByRole('region', { name: 'Users' }).getByText(tag).first().waitFor();
+      await page.getByText('Page 1').waitFor();
+      expect(await rows().count()).toBe(25);
+      expect(problems).toEqual([]);
     } finally {
       await context.close();
     }

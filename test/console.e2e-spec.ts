@@ -43,6 +43,9 @@ describe('the admin console is served by the API at /console', () => {
       expect(csp['object-src']).toEqual(["'none'"]);
       expect(res.headers['x-content-type-options']).toBe('nosniff');
     }
+    // HEAD, as monitors and caches ask
+    const head = await t.http().head('/console/users').expect(200);
+    expect(head.headers['content-type']).toBe('text/html; charset=utf-8');
     const page = (await t.http().get('/console').expect(200)).text;
     // every script is a file of the build: nothing inline for the CSP to refuse
     const scripts = [...page.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];

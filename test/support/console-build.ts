@@ -3,8 +3,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
-/** What the console's build is made of: its own sources and the typed client it bundles. */
-const SOURCES = [join(ROOT, 'apps', 'console'), join(ROOT, 'packages', 'client', 'src')];
+/** What the console's build is made of: its own sources, the typed client it bundles, and the installed packages. */
+const SOURCES = [join(ROOT, 'apps', 'console'), join(ROOT, 'packages', 'client', 'src'), join(ROOT, 'package-lock.json')];
 export const CONSOLE_BUILD = join(ROOT, 'dist', 'console');
 
 function newestMtime(path: string): number {

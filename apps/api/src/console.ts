@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -34,34 +34,43 @@ export function consoleDirectory(from: string = __dirname): string {
 export async function registerConsole(app: NestFastifyApplication, directory: string = consoleDirectory()): Promise<void> {
   const assets = join(directory, 'assets');
   const fastify = app.getHttpAdapter().getInstance();
-  if (existsSync(assets)) {
-    // in a scope of its own, whose error handler answers for the files (Nest's would make a 500 of
-    // the 403 that @fastify/static raises for a `..` or `//` in the path)
-    await app.register(async (scope: FastifyInstance) => {
-      scope.setErrorHandler((err: FastifyError, request, reply) => {
-        const status = err.statusCode ?? 500;
-        if (status >= 500) request.log.error({ err }, 'console asset failed');
-        const notFound = status === 403 || status === 404;
-        const code = notFound ? 404 : status;
-        sendProblem(reply, buildProblem(code, defaultCode(code), notFound ? 'No such console file' : 'The console file could not be sent', request.id));
-      });
-      await scope.register(fastifyStatic, {
-        root: assets,
-        prefix: `${CONSOLE_PATH}/assets/`,
-        decorateReply: false,
-        index: false,
-        dotfiles: 'deny',
-        cacheControl: true,
-        maxAge: ASSET_MAX_AGE,
-        immutable: true,
-        // the build's assets are flat files with plain names
-        allowedPath: (name) => ASSET_NAME.test(name),
-      });
+  // in a scope of its own, whose error handler answers for the files (Nest's would make a 500 of
+  // the 403 that @fastify/static raises for a `..` or `//` in the path)
+  await app.register(async (scope: FastifyInstance) => {
+    scope.setErrorHandler((err: FastifyError, request, reply) => {
+      const status = err.statusCode ?? 500;
+      if (status >= 500) request.log.error({ err }, 'console asset failed');
+      const notFound = status === 403 || status === 404;
+      const code = notFound ? 404 : status;
+      sendProblem(reply, buildProblem(code, defaultCode(code), notFound ? 'No such console file' : 'The console file could not be sent', request.id));
     });
-  }
-  let page: Buffer | undefined;
+    await scope.register(fastifyStatic, {
+      root: assets,
+      prefix: `${CONSOLE_PATH}/assets/`,
+      decorateReply: false,
+      index: false,
+      dotfiles: 'deny',
+      cacheControl: true,
+      maxAge: ASSET_MAX_AGE,
+      immutable: true,
+      // the build's assets are flat files with plain names
+      allowedPath: (name) => ASSET_NAME.test(name),
+      // registered with or without a build (a missing file is then a 404): a build made while the
+      // API runs is served without a restart; the page says how to build when there is none
+      suppressWarning: true,
+    });
+  });
+  const index = join(directory, 'index.html');
+  let cached: { mtimeMs: number; body: Buffer } | undefined;
+  /** index.html, read again when a new build replaced it (its assets' names changed with it) */
+  const readPage = (): Buffer | undefined => {
+    const mtimeMs = statSync(index, { throwIfNoEntry: false })?.mtimeMs;
+    if (mtimeMs === undefined) return undefined;
+    if (cached?.mtimeMs !== mtimeMs) cached = { mtimeMs, body: readFileSync(index) };
+    return cached.body;
+  };
   const servePage = (request: FastifyRequest, reply: FastifyReply) => {
-    page ??= readPage(directory);
+    const page = readPage();
     if (!page) {
       const detail = 'The admin console is not built in this installation: run `npm run build` (or `npm start`, which builds it)';
       return sendProblem(reply, buildProblem(404, 'not_found', detail, request.id));
@@ -70,11 +79,6 @@ export async function registerConsole(app: NestFastifyApplication, directory: st
   };
   fastify.get(CONSOLE_PATH, servePage);
   fastify.get(`${CONSOLE_PATH}/*`, servePage);
-}
-
-function readPage(directory: string): Buffer | undefined {
-  const file = join(directory, 'index.html');
-  return existsSync(file) ? readFileSync(file) : undefined;
 }
 
 /** Requests for the console's page or files, by the route they matched (never an API route). */
@@ -102,6 +106,8 @@ export function consolePageCsp(config: AppConfig): Record<string, string[] | nul
     'base-uri': ["'none'"],
     'form-action': ["'self'"],
     'frame-ancestors': ["'none'"],
+    // the app writes no HTML from strings: any such sink would be refused, not run
+    'require-trusted-types-for': ["'script'"],
     'upgrade-insecure-requests': https ? [] : null,
   };
 }

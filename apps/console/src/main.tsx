@@ -10,7 +10,7 @@ import { SessionsPage } from './pages/sessions';
 import { AuditPage } from './pages/audit';
 import { HealthPage } from './pages/health';
 import { NotFoundPage } from './pages/not-found';
-import { focusNextHeading } from './ui';
+import { focusNextHeading, Me } from './ui';
 import './styles.css';
 
 type State = { kind: 'loading' } | { kind: 'signed-out'; error?: string } | { kind: 'signed-in'; user: User };
@@ -31,14 +31,18 @@ function App() {
       .catch((err: unknown) => setState({ kind: 'signed-out', error: problemText(err) }));
   }, []);
 
-  // a call answered 401: the session is over; back to the sign-in page, saying why
+  // signed in, a call answered 401: the session is over; back to the sign-in page (once), saying why
   useEffect(() => {
+    if (state.kind !== 'signed-in') return;
+    let ended = false;
     onSessionEnded((reason) => {
+      if (ended) return;
+      ended = true;
       void client.logout().catch(() => undefined);
       setState({ kind: 'signed-out', error: `Your session has ended: ${reason}. Sign in again.` });
     });
     return () => onSessionEnded(null);
-  }, []);
+  }, [state.kind]);
 
   const signOut = async () => {
     await client.logout().catch(() => undefined);
@@ -49,20 +53,30 @@ function App() {
   if (state.kind === 'signed-out') return <SignIn initialError={state.error} onSignedIn={(user) => setState({ kind: 'signed-in', user })} />;
   if (state.user.role !== 'admin') return <Refusal user={state.user} onSignOut={signOut} />;
   return (
-    <LocationProvider scope="/console">
-      <Shell user={state.user} onSignOut={signOut}>
-        <Router onRouteChange={focusNextHeading}>
-          <Route path="/console" component={UsersPage} />
-          <Route path="/console/users" component={UsersPage} />
-          <Route path="/console/users/:id" component={UserPage} />
-          <Route path="/console/sessions" component={SessionsPage} />
-          <Route path="/console/audit" component={AuditPage} />
-          <Route path="/console/health" component={HealthPage} />
-          <Route default component={NotFoundPage} />
-        </Router>
-      </Shell>
-    </LocationProvider>
+    <Me.Provider value={state.user}>
+      <LocationProvider scope="/console">
+        <Shell user={state.user} onSignOut={signOut}>
+          <Router onRouteChange={focusNextHeading}>
+            <Route path="/console" component={UsersPage} />
+            <Route path="/console/users" component={UsersPage} />
+            <Route path="/console/users/:id" component={UserRoute} />
+            <Route path="/console/sessions" component={SessionsPage} />
+            <Route path="/console/audit" component={AuditPage} />
+            <Route path="/console/health" component={HealthPage} />
+            <Route default component={NotFoundPage} />
+          </Router>
+        </Shell>
+      </LocationProvider>
+    </Me.Provider>
   );
+}
+
+/**
+ * One user's page per user: the router keeps a route's component from /users/A to /users/B, so the
+ * page is keyed by the id — nothing of A (its state, its buttons) may act on B.
+ */
+function UserRoute({ id }: { id: string }) {
+  return <UserPage key={id} id={id} />;
 }
 
 /** Signed in, but not an admin: the console is not for this account. */

@@ -74,3 +74,9 @@ export function SessionsTable({
 export function describeSession(s: AdminSession): string {
   return `the ${s.auth_method} session of ${s.user_email} started ${new Date(s.created_at).toLocaleString()}`;
 }
+
+/** The confirmation of a revocation; revoking the console's own session signs the admin out. */
+export function revokeQuestion(s: AdminSession): string {
+  const question = `Revoke ${describeSession(s)}? Its access tokens stop working at once.`;
+  return s.current ? `${question} It is the session of this console: you will be signed out.` : question;
+}

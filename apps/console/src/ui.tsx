@@ -1,7 +1,11 @@
-import type { ComponentChildren } from 'preact';
+import { type ComponentChildren, createContext } from 'preact';
+import { useLocation } from 'preact-iso';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { type Page, problemText } from './api';
+import { type Page, problemText, type User } from './api';
 import { when } from './format';
+
+/** The signed-in admin, for the pages that must know whether an action concerns themselves. */
+export const Me = createContext<User | null>(null);
 
 let focusPending = false;
 
@@ -16,14 +20,16 @@ export function focusNextHeading(): void {
  */
 export function PageTitle({ children, title }: { children: ComponentChildren; title: string }) {
   const ref = useRef<HTMLHeadingElement>(null);
+  const { url } = useLocation();
   useEffect(() => {
     document.title = `${title} · Identity console`;
   }, [title]);
+  // on mount, and on a navigation that keeps the same page component (/console → /console/users)
   useEffect(() => {
     if (!focusPending) return;
     focusPending = false;
     ref.current?.focus();
-  }, []);
+  }, [url]);
   return (
     <h1 id="page-title" tabIndex={-1} ref={ref}>
       {children}
@@ -122,40 +128,37 @@ export function useAction() {
 
 /**
  * One keyset-paged listing: `load(cursor)` for the page, the cursors of the pages before it kept
- * for "Previous". A new `key` (the filters) starts again from the first page.
+ * for "Previous". A new `key` (the filters) starts again from the first page; what is shown is
+ * always the answer for the current filters and cursor (never an earlier filter's rows or cursor).
  */
 export function usePaged<T>(key: string, load: (cursor: string | undefined) => Promise<Page<T>>) {
   const [nav, setNav] = useState<{ key: string; stack: (string | undefined)[] }>({ key, stack: [undefined] });
+  useEffect(() => setNav((n) => (n.key === key ? n : { key, stack: [undefined] })), [key]);
   const stack = nav.key === key ? nav.stack : [undefined];
   const cursor = stack[stack.length - 1];
-  const [page, setPage] = useState<Page<T> | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
+  const wanted = `${key}\n${cursor ?? ''}`;
+  const [result, setResult] = useState<{ for: string; page?: Page<T>; error?: string } | null>(null);
   const [tick, setTick] = useState(0);
   const loader = useRef(load);
   loader.current = load;
 
   useEffect(() => {
     let live = true;
-    setLoading(true);
-    loader
-      .current(cursor)
-      .then((p) => {
-        if (!live) return;
-        setPage(p);
-        setError(null);
-      })
-      .catch((err: unknown) => live && setError(problemText(err)))
-      .finally(() => live && setLoading(false));
+    loader.current(cursor).then(
+      (page) => live && setResult({ for: wanted, page }),
+      (err: unknown) => live && setResult({ for: wanted, error: problemText(err) }),
+    );
     return () => {
       live = false;
     };
-  }, [key, cursor, tick]);
+  }, [wanted, tick]);
 
+  const current = result?.for === wanted ? result : null;
+  const page = current?.page;
   return {
     items: page?.items ?? [],
-    error,
-    loading,
+    error: current?.error ?? null,
+    loading: current === null,
     pageNumber: stack.length,
     hasNext: !!page?.next_cursor,
     hasPrevious: stack.length > 1,

@@ -1,4 +1,5 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { IdentityProblemError } from '@identity-backend/client';
 import { api, type AuditEvent, call, problemText } from '../api';
 import { AuditTable } from '../audit-table';
 import { toCsv } from '../csv';
@@ -58,6 +59,22 @@ const EXPORT_LIMIT = 10_000;
 const fetchPage = (filters: Filters, cursor: string | undefined, limit: number) =>
   call(api.GET('/api/v1/admin/audit-logs', { params: { query: { ...filters, limit, cursor } } }));
 
+/** The filters as the form holds them now. */
+function filtersOf(form: HTMLFormElement): Filters {
+  const data = new FormData(form);
+  const get = (name: string) => String(data.get(name) ?? '');
+  return {
+    event: opt(get('event')),
+    actor_id: opt(get('actor_id')),
+    target_user_id: opt(get('target_user_id')),
+    outcome: opt(get('outcome')) as Filters['outcome'],
+    from: localToIso(get('from')),
+    to: localToIso(get('to')),
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** The audit trail: filter by event, actor, target, outcome and time; details per event; CSV of the filter. */
 export function AuditPage() {
   const [filters, setFilters] = useState<Filters>({});
@@ -65,22 +82,38 @@ export function AuditPage() {
   const [exportNote, setExportNote] = useState<string | null>(null);
   const [exportError, setExportError] = useState<string | null>(null);
   const paged = usePaged<AuditEvent>(JSON.stringify(filters), (cursor) => fetchPage(filters, cursor, 50));
+  // an export still paging when the admin leaves the page stops (and downloads nothing)
+  const mounted = useRef(true);
+  useEffect(
+    () => () => {
+      mounted.current = false;
+    },
+    [],
+  );
 
   const apply = (e: Event) => {
     e.preventDefault();
-    const form = new FormData(e.currentTarget as HTMLFormElement);
-    const get = (name: string) => String(form.get(name) ?? '');
-    setFilters({
-      event: opt(get('event')),
-      actor_id: opt(get('actor_id')),
-      target_user_id: opt(get('target_user_id')),
-      outcome: opt(get('outcome')) as Filters['outcome'],
-      from: localToIso(get('from')),
-      to: localToIso(get('to')),
-    });
+    setFilters(filtersOf(e.currentTarget as HTMLFormElement));
   };
 
-  const exportCsv = async () => {
+  /** One page for the export; a 429 waits as long as Retry-After says (a few times), then goes on. */
+  const exportPage = async (f: Filters, cursor: string | undefined) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fetchPage(f, cursor, PAGE);
+      } catch (err) {
+        if (!(err instanceof IdentityProblemError) || err.status !== 429 || attempt >= 5 || !mounted.current) throw err;
+        const wait = Math.min(err.retry_after ?? 5, 60);
+        setExportNote(`Rate limited: waiting ${wait} s before going on…`);
+        await sleep(wait * 1000);
+      }
+    }
+  };
+
+  /** Exports what the form says now (and shows it): the filter being looked at is the one exported. */
+  const exportCsv = async (e: Event) => {
+    const f = filtersOf((e.currentTarget as HTMLButtonElement).form!);
+    setFilters(f);
     setExporting(true);
     setExportError(null);
     setExportNote(null);
@@ -88,10 +121,11 @@ export function AuditPage() {
       const rows: AuditEvent[] = [];
       let cursor: string | undefined;
       do {
-        const page = await fetchPage(filters, cursor, PAGE);
+        const page = await exportPage(f, cursor);
         rows.push(...page.items);
         cursor = page.next_cursor ?? undefined;
-      } while (cursor && rows.length < EXPORT_LIMIT);
+      } while (cursor && rows.length < EXPORT_LIMIT && mounted.current);
+      if (!mounted.current) return;
       const kept = rows.slice(0, EXPORT_LIMIT);
       const csv = toCsv(
         ['created_at', 'event', 'outcome', 'actor_id', 'target_user_id', 'session_id', 'ip', 'user_agent', 'metadata', 'id'],
@@ -100,9 +134,9 @@ export function AuditPage() {
       download(csv, `audit-${new Date().toISOString().replace(/[:.]/g, '-')}.csv`);
       setExportNote(cursor ? `Exported the newest ${kept.length} events; narrow the filter (time range) for the rest.` : `Exported ${kept.length} events.`);
     } catch (err) {
-      setExportError(problemText(err));
+      if (mounted.current) setExportError(problemText(err));
     } finally {
-      setExporting(false);
+      if (mounted.current) setExporting(false);
     }
   };
 

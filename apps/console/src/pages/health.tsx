@@ -28,26 +28,29 @@ export function HealthPage() {
   const [auto, setAuto] = useState(true);
   const [tick, setTick] = useState(0);
 
+  // one request at a time: the next one is scheduled when the last answered, so a slow node is
+  // not asked again before it answered, and no answer is thrown away
   useEffect(() => {
     let live = true;
-    readHealth()
-      .then((r) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const poll = async () => {
+      try {
+        const r = await readHealth();
         if (!live) return;
         setReport(r);
         setError(null);
         setUpdated(new Date());
-      })
-      .catch((err: unknown) => live && setError(problemText(err)));
+      } catch (err) {
+        if (live) setError(problemText(err));
+      }
+      if (live && auto) timer = setTimeout(poll, REFRESH_MS);
+    };
+    void poll();
     return () => {
       live = false;
+      clearTimeout(timer);
     };
-  }, [tick]);
-
-  useEffect(() => {
-    if (!auto) return;
-    const timer = setInterval(() => setTick((n) => n + 1), REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [auto]);
+  }, [tick, auto]);
 
   const c = report?.checks;
   return (
@@ -68,8 +71,12 @@ export function HealthPage() {
       <ErrorText error={error} />
       {report && c && (
         <>
-          <p class={`overall overall-${report.status}`} role="status" aria-live="polite" aria-atomic="true">
-            Overall: <strong data-testid="health-status">{report.status}</strong>
+          {error && updated && <p class="muted">The report below is from {updated.toLocaleTimeString()}: the last refresh failed.</p>}
+          <p class={`overall overall-${report.status}${error ? ' stale' : ''}`}>
+            {/* announced when the status changes, not on every refresh */}
+            <span role="status">
+              Overall: <strong data-testid="health-status">{report.status}</strong>
+            </span>
             <span class="muted">
               {' '}
               · version {report.version} · {report.environment} · up {formatDuration(report.uptime_s)}
@@ -118,8 +125,8 @@ export function HealthPage() {
 function Card({ title, tone, children }: { title: string; tone: Tone; children: ComponentChildren }) {
   const label = tone === 'ok' ? 'ok' : tone === 'warn' ? 'degraded' : 'down';
   return (
-    <section class={`card card-${tone}`} aria-labelledby={`card-${title}`}>
-      <h2 id={`card-${title}`}>
+    <section class={`card card-${tone}`} aria-labelledby={`card-${slug(title)}`}>
+      <h2 id={`card-${slug(title)}`}>
         {title} <Badge tone={tone}>{label}</Badge>
       </h2>
       <dl class="facts">{children}</dl>
@@ -136,6 +143,7 @@ function Fact({ label, value, bad = false }: { label: string; value: string; bad
   );
 }
 
+const slug = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 const ms = (v: number | null) => (v === null ? '–' : `${Math.round(v * 10) / 10} ms`);
 const num = (v: number | null) => (v === null ? '–' : String(v));
 

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { type AdminSession, api, call } from '../api';
 import { isUuid, opt, optBool } from '../format';
-import { describeSession, SessionsTable } from '../sessions-table';
+import { describeSession, revokeQuestion, SessionsTable } from '../sessions-table';
 import { Empty, ErrorText, Notice, PageTitle, Pager, useAction, usePaged } from '../ui';
 
 interface Filters {
@@ -46,7 +46,7 @@ export function SessionsPage() {
   const revoke = (s: AdminSession) =>
     action
       .run(() => call(api.DELETE('/api/v1/admin/sessions/{id}', { params: { path: { id: s.id } } })), `Revoked ${describeSession(s)}.`, {
-        message: `Revoke ${describeSession(s)}? Its access tokens stop working at once.`,
+        message: revokeQuestion(s),
         action: 'Revoke session',
       })
       .then((done) => done && paged.reload());

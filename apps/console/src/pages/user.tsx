@@ -1,8 +1,8 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useContext, useEffect, useState } from 'preact/hooks';
 import { type AdminSession, api, call, type Ok, problemText, type User } from '../api';
 import { AuditTable } from '../audit-table';
-import { describeSession, SessionsTable } from '../sessions-table';
-import { Badge, Empty, ErrorText, Notice, PageTitle, Pager, TableWrap, Time, useAction, usePaged } from '../ui';
+import { describeSession, revokeQuestion, SessionsTable } from '../sessions-table';
+import { Badge, Empty, ErrorText, Me, Notice, PageTitle, Pager, TableWrap, Time, useAction, usePaged } from '../ui';
 
 type Identities = Ok<'/api/v1/admin/users/{id}/identities'>;
 type Factors = Ok<'/api/v1/admin/users/{id}/factors'>;
@@ -18,6 +18,7 @@ export function UserPage({ id }: { id: string }) {
   const [factors, setFactors] = useState<Factors | null>(null);
   const [version, setVersion] = useState(0);
   const action = useAction();
+  const me = useContext(Me);
   const path = { params: { path: { id } } };
 
   useEffect(() => {
@@ -63,8 +64,11 @@ export function UserPage({ id }: { id: string }) {
     );
   }
 
+  // actions name the user the page shows (the page is keyed by the route's id: the same one)
+  const target = { params: { path: { id: user.id } } };
+  const isMe = me?.id === user.id;
   const update = (body: { role?: User['role']; is_active?: boolean; unlock?: boolean }, done: string, ask?: { message: string; action: string }) =>
-    action.run(() => call(api.PATCH('/api/v1/admin/users/{id}', { ...path, body })).then(setUser), done, ask).then((ok) => ok && refresh());
+    action.run(() => call(api.PATCH('/api/v1/admin/users/{id}', { ...target, body })).then(setUser), done, ask).then((ok) => ok && refresh());
 
   const changeRole = (role: User['role']) =>
     update({ role }, `${user.email} is now ${role}.`, {
@@ -85,7 +89,7 @@ export function UserPage({ id }: { id: string }) {
     });
   const resetMfa = () =>
     action
-      .run(() => call(api.DELETE('/api/v1/admin/users/{id}/mfa', path)), `Every second factor and passkey of ${user.email} was removed.`, {
+      .run(() => call(api.DELETE('/api/v1/admin/users/{id}/mfa', target)), `Every second factor and passkey of ${user.email} was removed.`, {
         message: `Remove every second factor and passkey of ${user.email}? Their sessions are revoked; they then sign in with the password (or a provider) alone.`,
         action: 'Reset second factors',
       })
@@ -93,14 +97,16 @@ export function UserPage({ id }: { id: string }) {
   const revokeOne = (s: AdminSession) =>
     action
       .run(() => call(api.DELETE('/api/v1/admin/sessions/{id}', { params: { path: { id: s.id } } })), `Revoked ${describeSession(s)}.`, {
-        message: `Revoke ${describeSession(s)}? Its access tokens stop working at once.`,
+        message: revokeQuestion(s),
         action: 'Revoke session',
       })
       .then((ok) => ok && refresh());
   const revokeAll = () =>
     action
-      .run(() => call(api.DELETE('/api/v1/admin/users/{id}/sessions', path)), `Every session of ${user.email} was revoked.`, {
-        message: `Revoke every session of ${user.email}? They are signed out everywhere at once.`,
+      .run(() => call(api.DELETE('/api/v1/admin/users/{id}/sessions', target)), `Every session of ${user.email} was revoked.`, {
+        message: isMe
+          ? 'Revoke every one of your sessions? You are signed out everywhere at once, this console included.'
+          : `Revoke every session of ${user.email}? They are signed out everywhere at once.`,
         action: 'Revoke all sessions',
       })
       .then((ok) => ok && refresh());

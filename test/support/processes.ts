@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { baseTestEnv } from './env';
@@ -99,6 +99,33 @@ export interface ServerOptions {
   keepLines?: number;
 }
 
+/**
+ * Whether process `pid` holds the listening TCP socket of `port` (Linux /proc: the socket inodes of
+ * its descriptors against the LISTEN entries of /proc/net/tcp and tcp6); undefined where /proc
+ * cannot tell.
+ */
+function listensOn(pid: number, port: number): boolean | undefined {
+  try {
+    if (!existsSync('/proc/net/tcp')) return undefined;
+    const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+    const listening = new Set<string>();
+    for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      if (!existsSync(table)) continue;
+      for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+        const f = line.trim().split(/\s+/);
+        if (f.length > 9 && f[1].endsWith(`:${hexPort}`) && f[3] === '0A') listening.add(f[9]);
+      }
+    }
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`, { encoding: 'utf8' }))?.[1];
+      if (inode && listening.has(inode)) return true;
+    }
+    return false;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A server in a process of its own on a free port of 127.0.0.1, up once it answers `readyPath`. */
 export class ServerProcess {
   private readonly tail: Tail;
@@ -128,6 +155,13 @@ export class ServerProcess {
       const server = ServerProcess.spawn(options, await freePort());
       try {
         await server.waitUntilUp();
+        // another suite's server may have taken the port between freePort() and this one's listen
+        // and answered the probe (this one then dies of EADDRINUSE): only our own listener counts
+        if (listensOn(server.pid, server.port) === false) {
+          lastError = new Error(`${options.name}: port ${server.port} is another process's`);
+          await server.stop();
+          continue;
+        }
         return server;
       } catch (err) {
         lastError = err as Error;

@@ -1,9 +1,9 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppConfig } from '@app/config';
+import { type AppConfig, packageRoot } from '@app/config';
 import { buildProblem, defaultCode, sendProblem } from '@app/common';
 
 /** Where the admin console lives (API.md "Console"): a single-page app, a client of the public admin API. */
@@ -13,15 +13,9 @@ export const CONSOLE_PATH = '/console';
 const ASSET_MAX_AGE = '365d';
 const ASSET_NAME = /^\/[\w-][\w.-]*$/;
 
-/**
- * The console's build (apps/console → `npm run build:console`): dist/console of the installation,
- * found from this file up to the package root (the sources in development and tests, dist/apps/api
- * in a build or the Docker image).
- */
-export function consoleDirectory(from: string = __dirname): string {
-  let dir = from;
-  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return join(dir, 'dist', 'console');
+/** The console's build (apps/console → `npm run build:console`): dist/console of the installation. */
+export function consoleDirectory(): string {
+  return join(packageRoot() ?? process.cwd(), 'dist', 'console');
 }
 
 /**

@@ -1,3 +1,3 @@
 export * from './app-config';
 export * from './config.module';
-export { loadConfig, ConfigError, StartupError, JWT_SECRET_PLACEHOLDER, parseTrustProxy } from './load-config';
+export { loadConfig, ConfigError, StartupError, JWT_SECRET_PLACEHOLDER, packageRoot, parseTrustProxy } from './load-config';

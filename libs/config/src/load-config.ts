@@ -312,17 +312,25 @@ function devSecret(dataDir: string): string {
   return secret;
 }
 
-function readVersion(): string {
-  let dir = __dirname;
+/**
+ * The installation's root: the folder of this product's package.json, found from this file upwards
+ * (the sources in development and tests; dist/… in a build or the Docker image). Undefined when
+ * there is none (a bundled or moved copy).
+ */
+export function packageRoot(from: string = __dirname): string | undefined {
+  let dir = from;
   for (let i = 0; i < 8; i++) {
     const file = join(dir, 'package.json');
-    if (existsSync(file)) {
-      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'identity-backend') return pkg.version ?? '0.0.0';
-    }
+    if (existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { name?: string }).name === 'identity-backend') return dir;
     dir = dirname(dir);
   }
-  return process.env.npm_package_version ?? '0.0.0';
+  return undefined;
+}
+
+function readVersion(): string {
+  const root = packageRoot();
+  if (!root) return process.env.npm_package_version ?? '0.0.0';
+  return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: string }).version ?? '0.0.0';
 }
 
 function pick(env: Env): Record<string, string> {

@@ -1,4 +1,4 @@
-import { createIdentityClient, IdentityProblemError, type components, type paths } from '@identity-backend/client';
+import { createIdentityClient, IdentityProblemError, type components, type paths, unwrap } from '@identity-backend/client';
 
 /**
  * The console's one client of the API: the typed client in cookie mode on the console's own origin
@@ -35,14 +35,18 @@ export function onSessionEnded(listener: ((reason: string) => void) | null): voi
 }
 
 /**
- * The data of a call, or its problem thrown (IdentityProblemError). A 401 means the session is over
- * (revoked — perhaps from this very console —, expired beyond refresh, the user disabled): the
- * console goes back to its sign-in page and says why.
+ * A failed call's error, seen by the App first: a 401 means the session is over (revoked — perhaps
+ * from this very console —, expired beyond refresh, the user disabled): the console goes back to
+ * its sign-in page and says why.
  */
-export async function call<T>(request: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
-  const { data, error, response } = await request;
-  if (response.ok) return data as T;
-  const problem = IdentityProblemError.fromResponse(response, error);
-  if (problem.status === 401) sessionEndedListener?.(problemText(problem));
-  throw problem;
+export function seen<E>(err: E): E {
+  if (err instanceof IdentityProblemError && err.status === 401) sessionEndedListener?.(problemText(err));
+  return err;
+}
+
+/** The data of a call, or its problem thrown (the client's `unwrap`), seen first. */
+export function call<T>(request: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  return unwrap(request).catch((err: unknown) => {
+    throw seen(err);
+  });
 }

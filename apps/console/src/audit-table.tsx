@@ -1,6 +1,7 @@
 import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
 import type { AuditEvent } from './api';
+import { isUuid } from './format';
 import { Badge, TableWrap, Time } from './ui';
 
 /** Audit events, newest first; each row opens a detail view with the session, client and metadata. */
@@ -74,7 +75,7 @@ export function AuditTable({ items, label }: { items: AuditEvent[]; label: strin
 
 /** An actor or target: a user's id links to their page; `cli` and `system` actors are shown as they are. */
 function UserRef({ id }: { id: string }) {
-  if (!/^[0-9a-f-]{36}$/i.test(id)) return <code>{id}</code>;
+  if (!isUuid(id)) return <code>{id}</code>;
   return (
     <a href={`/console/users/${id}`} title={id}>
       <code>{id.slice(0, 8)}…</code>

@@ -60,8 +60,7 @@ export function SignIn({ onSignedIn, initialError }: { onSignedIn: (user: User) 
     attempt(async () => {
       const { challenge_id, options } = await call(api.POST('/api/v1/auth/passkeys/login/options', { body: {} }));
       const response = await assertion(options);
-      const pair = await call(api.POST('/api/v1/auth/passkeys/login/verify', { body: { challenge_id, response: response as never } }));
-      await client.tokens.set({ access_token: pair.access_token, session_id: pair.session_id, expires_at: Date.now() + pair.expires_in * 1000 });
+      await client.signInWithPasskey({ challenge_id, response: response as never });
       await finish();
     });
 

@@ -10,6 +10,7 @@ export type MfaChallenge = Schemas['MfaChallengeDto'];
 export type RegisterBody = Schemas['RegisterDto'];
 export type LoginBody = Schemas['LoginDto'];
 export type MfaVerifyBody = Schemas['MfaVerifyDto'];
+export type PasskeyLoginBody = Schemas['PasskeyLoginVerifyDto'];
 
 /** The raw typed client (openapi-fetch) for every operation of the document. */
 export type IdentityApi = Client<paths>;
@@ -47,6 +48,11 @@ export interface IdentityClient {
   exchangeOAuthCode(code: string): Promise<LoginResult>;
   /** Completes a challenge with `{mfa_token, code}`, `{mfa_token, recovery_code}` or `{mfa_token, webauthn}`; stores the tokens. */
   verifyMfa(body: MfaVerifyBody): Promise<TokenPair>;
+  /**
+   * Passwordless sign-in with a passkey: `{challenge_id, response}` — the challenge of POST
+   * /auth/passkeys/login/options and the browser's assertion for its options; stores the tokens.
+   */
+  signInWithPasskey(body: PasskeyLoginBody): Promise<TokenPair>;
   /** Rotates the refresh token now; concurrent callers (and the automatic refresh) share one request. */
   refresh(): Promise<TokenPair>;
   /**
@@ -243,6 +249,12 @@ export function createIdentityClient(options: IdentityClientOptions): IdentityCl
 
     async verifyMfa(body) {
       const { data, error, response } = await api.POST('/api/v1/auth/mfa/verify', { body });
+      if (!data) throw IdentityProblemError.fromResponse(response, error);
+      return keep(data);
+    },
+
+    async signInWithPasskey(body) {
+      const { data, error, response } = await api.POST('/api/v1/auth/passkeys/login/verify', { body });
       if (!data) throw IdentityProblemError.fromResponse(response, error);
       return keep(data);
     },

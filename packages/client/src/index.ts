@@ -13,6 +13,7 @@ export {
   type LoginResult,
   type MfaChallenge,
   type MfaVerifyBody,
+  type PasskeyLoginBody,
   type RegisterBody,
   type TokenPair,
   type User,

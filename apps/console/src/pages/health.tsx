@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api, call, type DetailedHealth, problemText } from '../api';
+import { IdentityProblemError } from '@identity-backend/client';
+import { api, type DetailedHealth, problemText, seen } from '../api';
 import { Badge, ErrorText, PageTitle } from '../ui';
 
 const REFRESH_MS = 5_000;
@@ -17,7 +18,7 @@ async function readHealth(): Promise<DetailedHealth> {
   const { data, error, response } = await api.GET('/api/v1/health/detailed');
   if (data) return data;
   if (response.status === 503 && error && typeof error === 'object' && 'checks' in error) return error as unknown as DetailedHealth;
-  return call<DetailedHealth>(Promise.resolve({ error, response }));
+  throw seen(IdentityProblemError.fromResponse(response, error));
 }
 
 /** Detailed health of the node that answers, refreshed every 5 s, degraded parts highlighted. */
